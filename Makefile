@@ -1,0 +1,22 @@
+# Build, test and lint firstline-rotator. `make help` lists the targets.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: help build test test-short lint bench container-test
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-16s %s\n", $$1, $$2}'
+
+build: ## build ./firstline-rotator (static, trimmed, version stamped)
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o firstline-rotator .
+
+test: ## the test command CI runs: vet, then every test with the race detector
+	go vet ./...
+	go test -race -count=1 ./...
+
+lint: ## gofmt and vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	go vet ./...
+
+container-test: ## build the image with podman and rotate a token from it
+	scripts/container/test.sh
