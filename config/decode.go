@@ -40,7 +40,8 @@ type defaulter interface {
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
 func (d *decoder) problem(line int, path, message string) {
-	d.problems = append(d.problems, Problem{File: d.file, Line: line, Path: path, Message: message})
+	p := Problem{File: d.file, Line: line, Path: path, Message: message}
+	d.problems = append(d.problems, p)
 }
 
 // decode decodes n into v, which is addressable.

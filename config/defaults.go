@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// Defaults that other packages may want to show or compare against.
 const (
+	// DefaultStateDir is state_dir when the file does not set it.
 	DefaultStateDir = "/var/lib/firstline-rotator"
-	DefaultJWTFile  = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+	// DefaultJWTFile is the Kubernetes service-account token that the
+	// kubernetes Vault auth method reads when jwt_file is not set.
+	DefaultJWTFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 )
 
 // setDefaults sets the defaults that do not depend on other keys; the file's

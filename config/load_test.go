@@ -59,6 +59,7 @@ var invalidFiles = map[string][]string{
 		`10: accounts[0].probe.interval: "soon" is not a duration; write it like "90s", ` +
 			`"15m" or "24h"`,
 		"14: accounts[0].hooks[0].timeout: must be more than 0s",
+		`15: accounts[0].firstline.timeout: 15 is not a duration; add a unit, e.g. "15s"`,
 	},
 	"invalid-empty.yaml": {
 		"the file holds no configuration; config.example.yaml shows a start",

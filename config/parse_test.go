@@ -96,7 +96,8 @@ func TestLoad_fullFile(t *testing.T) {
 
 	// The account's own block wins key by key; the rest comes from global.
 	if fl := bot.FirstLine; fl.BaseURL != "http://127.0.0.1:8080" ||
-		fl.Timeout.Value() != 5*time.Second || !*fl.PutAsPost || fl.CAFile != cfg.FirstLine.CAFile {
+		fl.Timeout.Value() != 5*time.Second || !*fl.PutAsPost ||
+		fl.CAFile != cfg.FirstLine.CAFile {
 		t.Errorf("support-bot firstline: %+v", fl)
 	}
 	if fl := reporting.FirstLine; *fl.PutAsPost || fl.Timeout.Value() != 20*time.Second {

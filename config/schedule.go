@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	// Zone data is embedded so CRON_TZ works in an image without
@@ -63,12 +64,27 @@ func splitZone(expr string) (*time.Location, string, error) {
 	if zone == "" {
 		return nil, "", fmt.Errorf("time zone prefix %q names no zone", prefix)
 	}
-	loc, err := time.LoadLocation(zone)
+	loc, err := loadZone(zone)
 	if err != nil {
 		return nil, "", fmt.Errorf("unknown time zone %q; use an IANA name like \"Europe/Berlin\"",
 			zone)
 	}
 	return loc, rest, nil
+}
+
+// zones caches loaded zones: thousands of accounts may name the same one.
+var zones sync.Map // string -> *time.Location
+
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 // parseEvery parses "@every <duration>".

@@ -147,7 +147,8 @@ func (k *checker) globalFirstLine(fl FirstLine) {
 }
 
 // accountFirstLine checks the keys of an account's merged firstline block
-// that differ from the global block (the global values are checked once).
+// that the account sets itself; what it inherits is checked once, in the
+// global block.
 func (k *checker) accountFirstLine(path string, fl *FirstLine, global FirstLine) {
 	switch {
 	case fl.BaseURL == "" && k.src != nil && k.src.alreadyReported("firstline.base_url"):
@@ -156,12 +157,23 @@ func (k *checker) accountFirstLine(path string, fl *FirstLine, global FirstLine)
 	case fl.BaseURL == "":
 		k.add(path+".base_url", "required; set firstline.base_url globally or in this "+
 			"account's firstline block")
-	case fl.BaseURL != global.BaseURL:
+	case k.ownValue(path+".base_url", fl.BaseURL != global.BaseURL):
 		k.webURL(path+".base_url", fl.BaseURL)
 	}
-	if fl.Timeout != global.Timeout {
+	if k.ownValue(path+".timeout", fl.Timeout != global.Timeout) {
 		k.duration(path+".timeout", fl.Timeout, 0)
 	}
+}
+
+// ownValue reports whether an account sets the key at path itself: written
+// in the file, or, for a Config built in code, different from the global
+// value.
+func (k *checker) ownValue(path string, differs bool) bool {
+	if k.src == nil {
+		return differs
+	}
+	_, written := k.src.lines[path]
+	return written
 }
 
 // webURL checks a URL the rotator sends requests to: https, or plain http

@@ -29,7 +29,8 @@ func TestDuration_parse(t *testing.T) {
 				t.Fatalf("problem = %q, want %q", d.problemText(), tt.problem)
 			}
 			if d.Value() != tt.want || !d.IsSet() {
-				t.Errorf("Value() = %v, IsSet() = %v; want %v, true", d.Value(), d.IsSet(), tt.want)
+				t.Errorf("Value() = %v, IsSet() = %v; want %v, true",
+					d.Value(), d.IsSet(), tt.want)
 			}
 		})
 	}
@@ -77,7 +78,8 @@ func TestFileMode_parse(t *testing.T) {
 				t.Fatalf("problem = %q, want %q", m.problemText(), tt.problem)
 			}
 			if m.Value() != tt.want || !m.IsSet() {
-				t.Errorf("Value() = %o, IsSet() = %v; want %o, true", m.Value(), m.IsSet(), tt.want)
+				t.Errorf("Value() = %o, IsSet() = %v; want %o, true",
+					m.Value(), m.IsSet(), tt.want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package firstline_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -157,6 +158,14 @@ func retryCases() []kindCase {
 				agentPassword, time.Hour)
 			return err
 		}, kind: firstline.KindTransport, retryable: true},
+		{name: "canceled before sending", run: func(t *testing.T) error {
+			_, srv := emu(t, emulator.Options{})
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			_, err := client(t, srv.URL).Login(ctx, agentName, agentPassword, time.Hour)
+			return err
+		}, kind: firstline.KindTransport, message: "canceled before the request was sent",
+			retryable: true},
 		{name: "limiter refuses", run: func(t *testing.T) error {
 			e, srv := emu(t, emulator.Options{})
 			_, err := client(t, srv.URL, func(o *firstline.Options) {

@@ -48,8 +48,9 @@ func (a *answer) ok() bool {
 	return a.status >= 200 && a.status < 300
 }
 
-// send makes one HTTP exchange. It returns an *Error only when no answer
-// came; an answer of any status is the caller's to judge.
+// send makes one HTTP exchange. It returns an *Error when no answer came,
+// a plain error when the request could not even be built, and otherwise
+// the answer, whatever its status, for the caller to judge.
 func (c *Client) send(ctx context.Context, cl call) (*answer, error) {
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
@@ -127,7 +128,7 @@ func (c *Client) resolve(path string) (string, error) {
 
 	switch {
 	case ref.Query().Has("token"):
-		return "", fmt.Errorf("check path: remove the token parameter; the token " +
+		return "", errors.New("check path: remove the token parameter; the token " +
 			"travels in the Authorization header")
 	case ref.IsAbs() || ref.Host != "" || !strings.HasPrefix(ref.Path, "/"):
 		return "", fmt.Errorf("check path %q: write an absolute path such as "+

@@ -56,6 +56,8 @@ type account struct {
 	// snap is the state after the last pass, for readiness and scheduling.
 	snapMu sync.Mutex
 	snap   state.Account
+	// flight is closed when the log-in in flight ends; nil without one.
+	flight chan struct{}
 }
 
 // pass brings the account up to date: it finishes a delivery the journal
@@ -124,8 +126,10 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result) Resu
 			a.cfg.MaxLoginsPerHour, next.UTC().Format(time.RFC3339)))
 	}
 
+	a.beginFlight()
 	tok, err := a.obtain(ctx, creds, &st, now)
 	if err != nil {
+		a.endFlight()
 		st.LastAttempt, st.LastResult, st.LastError = now, "failure", err.Error()
 		if serr := a.store.Save(a.cfg.ID, st); serr != nil {
 			err = errors.Join(err, serr)
@@ -140,12 +144,19 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result) Resu
 
 	previous := st.Token
 	st, err = a.journal(st, tok, now)
+	a.endFlight()
 	if err != nil {
-		return a.failed(res, err)
+		// Deliver all the same: the old token is dead, and consumers are
+		// better off with the new one even though a crash now would lose
+		// it.
+		a.log.Error().Err(err).Msg("journal failed; delivering the new token anyway")
+		res = a.failed(res, err)
 	}
 
 	st = a.deliver(ctx, st)
-	res.Outcome = Rotated
+	if res.Err == nil {
+		res.Outcome = Rotated
+	}
 	if lag := st.Lagging(a.sinkNames()); len(lag) == 0 {
 		res.Exposure = a.now().Sub(tok.IssuedAt)
 		a.emit(st, previous, res.Exposure)
@@ -202,8 +213,7 @@ func (a *account) journal(st state.Account, tok firstline.Token,
 	st.LastResult, st.LastError = "success", ""
 
 	if err := a.store.Save(a.cfg.ID, st); err != nil {
-		// The API has already killed the old token: this is the worst
-		// case, and the next pass logs in again.
+		a.setSnapshot(st)
 		return st, fmt.Errorf("journal new token (generation %d): %w", st.Generation, err)
 	}
 

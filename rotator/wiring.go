@@ -87,7 +87,7 @@ func (w *wiring) account(ac config.Account) (*account, error) {
 	for _, spec := range ac.Sinks {
 		s, err := sinks.New(spec, sinks.Deps{Logger: log, Vault: w.vault})
 		if err != nil {
-			return nil, fmt.Errorf("set up sink %s: %w", spec.Name, err)
+			return nil, err
 		}
 		a.sinks = append(a.sinks, s)
 	}

@@ -36,7 +36,7 @@ func init() {
 // The value is quoted so that the dialect's consumer reads it back byte
 // for byte:
 //
-//   - systemd (the default), for EnvironmentFile=: in double quotes with
+//   - systemd (also when no dialect is set), for EnvironmentFile=: in double quotes with
 //     \ " $ and ` escaped by a backslash; a newline is kept literally inside
 //     the quotes, which systemd accepts.
 //   - dotenv, for docker compose env_file and .env readers: in single
@@ -46,8 +46,9 @@ func init() {
 //     escapes (a final backslash is written \0134, which older compose
 //     releases also read right).
 //   - docker, for docker run --env-file: the raw value, since docker takes
-//     the rest of the line literally. A newline or a final carriage return
-//     cannot be carried and is refused.
+//     the rest of the line literally, leading and trailing blanks included.
+//     A newline, a final carriage return (docker drops it) or a line of
+//     64 KiB or more cannot be carried and is refused.
 //
 // Every dialect refuses a NUL character and bytes that are not UTF-8.
 //

@@ -151,7 +151,7 @@ func (d *dialect) entries(data []byte) ([]entry, error) {
 	var out []entry
 	start := 0
 	if bytes.HasPrefix(data, utf8BOM) {
-		// Readers skip a byte order mark; it stays, apart from the first line.
+		// Readers skip a byte order mark: it is no part of the first line.
 		out = append(out, entry{end: len(utf8BOM)})
 		start = len(utf8BOM)
 	}
@@ -173,7 +173,7 @@ func (d *dialect) entryAt(data []byte, start int) (entry, error) {
 	e := entry{start: start}
 	i := skipBlanks(data, start)
 	if i < len(data) && strings.IndexByte(d.comments, data[i]) >= 0 {
-		return d.finish(e, data, lineEnd(data, i)), nil
+		return finish(e, data, lineEnd(data, i)), nil
 	}
 
 	if rest, ok := bytes.CutPrefix(data[i:], []byte("export")); ok &&
@@ -193,18 +193,18 @@ func (d *dialect) entryAt(data []byte, start int) (entry, error) {
 	i = skipBlanks(data, i)
 	if key == "" || i >= len(data) || strings.IndexByte(d.separators, data[i]) < 0 {
 		e.export = false
-		return d.finish(e, data, lineEnd(data, i)), nil
+		return finish(e, data, lineEnd(data, i)), nil
 	}
 
 	e.key = key
 	if !d.multiline {
-		return d.finish(e, data, lineEnd(data, i)), nil
+		return finish(e, data, lineEnd(data, i)), nil
 	}
 	end, err := d.valueEnd(data, i+1)
 	if err != nil {
 		return entry{}, err
 	}
-	return d.finish(e, data, end), nil
+	return finish(e, data, end), nil
 }
 
 // valueEnd returns the index of the line break ending the value starting at
@@ -252,7 +252,7 @@ func (d *dialect) closingQuote(data []byte, i int) (int, error) {
 
 // finish sets the entry's end just past the line break at data[eol], or at
 // the end of data, and records the break.
-func (d *dialect) finish(e entry, data []byte, eol int) entry {
+func finish(e entry, data []byte, eol int) entry {
 	if eol >= len(data) {
 		e.end = len(data)
 		return e

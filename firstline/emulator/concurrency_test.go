@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,13 @@ func TestEmulator_ConcurrentUse(t *testing.T) {
 		}
 		if st.Issued != len(tokens) || st.Logins+st.Refreshes != st.Issued {
 			t.Errorf("%s: stats %+v, but %d tokens were answered", name, st, len(tokens))
+		}
+		listed := emu.IssuedTokens(name)
+		slices.Sort(listed)
+		slices.Sort(tokens)
+		if !slices.Equal(listed, tokens) {
+			t.Errorf("%s: IssuedTokens lists %d tokens, %d were answered", name,
+				len(listed), len(tokens))
 		}
 	}
 }

@@ -80,6 +80,17 @@ type account struct {
 	currentJTI string // "" when the account has no live token
 	current    string
 	stats      Stats
+	history    []issuedToken // oldest first, at most maxHistory
+}
+
+// maxHistory bounds the tokens remembered per account, so a long-running
+// emulator does not grow without end. Older tokens are still refused,
+// but no longer counted as superseded uses nor listed by IssuedTokens.
+const maxHistory = 10000
+
+// issuedToken is one entry of an account's history.
+type issuedToken struct {
+	jti, token string
 }
 
 // issued remembers whose a token was and why it died.
@@ -178,6 +189,23 @@ func (e *Emulator) Current(name string) string {
 		return acc.current
 	}
 	return ""
+}
+
+// IssuedTokens returns every token issued to the account, oldest first
+// (the last maxHistory of them): for tests that check no token leaked.
+func (e *Emulator) IssuedTokens(name string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+
+	acc := e.accounts[name]
+	if acc == nil {
+		return nil
+	}
+	tokens := make([]string, len(acc.history))
+	for i, h := range acc.history {
+		tokens[i] = h.token
+	}
+	return tokens
 }
 
 // Stats returns the account's counters; zero for an unknown name.

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,9 @@ func TestEmulator_NewTokenKillsPrevious(t *testing.T) {
 			if !emu.Valid(admin) {
 				t.Error("another account's token died")
 			}
+			if got := emu.IssuedTokens(agentName); !slices.Equal(got, []string{old, next}) {
+				t.Errorf("IssuedTokens lists %d tokens, want the old and the new", len(got))
+			}
 		})
 	}
 }
@@ -291,5 +295,28 @@ func TestEmulator_Logout(t *testing.T) {
 	}
 	if st := emu.Stats(agentName); st.Revokes != 2 || st.SupersededUses != 0 {
 		t.Errorf("stats %+v, want 2 revokes and no superseded use", st)
+	}
+}
+
+func TestEmulator_HistoryIsBounded(t *testing.T) {
+	emu, srv := serve(t, emulator.Options{})
+	first, err := emu.LoginByHand(agentName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10000 {
+		if _, err := emu.LoginByHand(agentName); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	listed := emu.IssuedTokens(agentName)
+	if len(listed) != 10000 || slices.Contains(listed, first) {
+		t.Fatalf("IssuedTokens lists %d tokens, want the last 10000", len(listed))
+	}
+	wantStatus(t, send(t, srv, request{method: "GET", path: emulator.MePath, token: first}),
+		401, "Unauthenticated.")
+	if st := emu.Stats(agentName); st.Issued != 10001 || st.SupersededUses != 0 {
+		t.Errorf("stats %+v: a forgotten token is refused but not counted", st)
 	}
 }

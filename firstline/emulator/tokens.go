@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,10 +48,23 @@ func (e *Emulator) issue(acc *account, ttlMinutes int64, issuer string) (string,
 	if old := e.tokens[acc.currentJTI]; old != nil {
 		old.superseded = true
 	}
-	e.tokens[claims["jti"].(string)] = &issued{name: acc.user.Name}
-	acc.currentJTI, acc.current = claims["jti"].(string), token
+	id := claims["jti"].(string)
+	e.tokens[id] = &issued{name: acc.user.Name}
+	acc.currentJTI, acc.current = id, token
 	acc.stats.Issued++
+	e.remember(acc, issuedToken{jti: id, token: token})
 	return token, nil
+}
+
+// remember adds a token to the account's history, forgetting the oldest
+// beyond maxHistory. The caller holds e.mu.
+func (e *Emulator) remember(acc *account, t issuedToken) {
+	acc.history = append(acc.history, t)
+	if len(acc.history) <= maxHistory {
+		return
+	}
+	delete(e.tokens, acc.history[0].jti)
+	acc.history = slices.Delete(acc.history, 0, 1)
 }
 
 func email(name string) string {

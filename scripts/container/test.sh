@@ -43,13 +43,15 @@ seconds_since() {
 }
 
 # step NAME COMMAND...: runs one step and records how long it took.
+STEP=
+STEP_START=
 step() {
-    local name=$1 start
+    STEP=$1 STEP_START=$(date +%s%N)
     shift
-    log "step: $name"
-    start=$(date +%s%N)
+    log "step: $STEP"
     "$@"
-    TIMINGS+=("$(printf '%7ss  %s' "$(seconds_since "$start")" "$name")")
+    TIMINGS+=("$(printf '%7ss  %s' "$(seconds_since "$STEP_START")" "$STEP")")
+    STEP=
 }
 
 report_timings() {
@@ -67,6 +69,9 @@ cleanup() {
     fi
     if [[ -n $WORK && ${KEEP_WORK:-0} != 1 ]]; then
         rm -rf "$WORK"
+    fi
+    if [[ -n $STEP ]]; then
+        TIMINGS+=("$(printf '%7ss  %s (FAILED)' "$(seconds_since "$STEP_START")" "$STEP")")
     fi
     ((${#TIMINGS[@]} > 0)) && report_timings
     if ((code == 0)); then
