@@ -139,8 +139,8 @@ var invalidFiles = map[string][]string{
 	},
 	"invalid-method-logins.yaml": {
 		`5: accounts[0].method: "relogin" is not a method; use login or refresh`,
-		"6: accounts[0].max_logins_per_hour: must be from 1 to 60",
-		"10: accounts[1].max_logins_per_hour: must be from 1 to 60",
+		"6: accounts[0].max_logins_per_hour: must be from 1 to 3600",
+		"10: accounts[1].max_logins_per_hour: must be from 1 to 3600",
 	},
 	"invalid-mode.yaml": {
 		`9: accounts[0].sinks[1].mode: 640 is not an octal mode; write "0640"`,

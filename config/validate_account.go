@@ -137,8 +137,8 @@ func (k *checker) rotation(path string, a *Account) {
 			k.add(path+".schedule", err.Error())
 		}
 	}
-	if a.MaxLoginsPerHour < 1 || a.MaxLoginsPerHour > 60 {
-		k.add(path+".max_logins_per_hour", "must be from 1 to 60")
+	if a.MaxLoginsPerHour < 1 || a.MaxLoginsPerHour > 3600 {
+		k.add(path+".max_logins_per_hour", "must be from 1 to 3600")
 	}
 }
 

@@ -54,6 +54,8 @@ type account struct {
 	mu sync.Mutex
 
 	// snap is the state after the last pass, for readiness and scheduling.
+	lease *vaultLease
+
 	snapMu sync.Mutex
 	snap   state.Account
 	// flight is closed when the log-in in flight ends; nil without one.
@@ -99,17 +101,51 @@ func (a *account) passLocked(ctx context.Context, force bool) Result {
 	st = a.runHooks(ctx, st)
 
 	if !force && !a.due(st, a.now()) {
+		if adopted, ok := a.peekShared(ctx, st); ok {
+			st, res.Outcome = a.deliver(ctx, adopted), Completed
+			st = a.runHooks(ctx, st)
+		}
 		if res.Outcome == "" {
 			res.Outcome = Skipped
 		}
 		return a.described(res, st)
 	}
 
-	return a.rotate(ctx, st, res)
+	if a.lease == nil {
+		return a.rotate(ctx, st, res, nil)
+	}
+	return a.rotateLeased(ctx, st, res)
+}
+
+// rotateLeased rotates under the account's shared lease: if another
+// replica has meanwhile obtained a token, that one is delivered instead of
+// logging in again.
+func (a *account) rotateLeased(ctx context.Context, st state.Account, res Result) Result {
+	leaseCtx, cancel := context.WithTimeout(ctx, lockWait)
+	held, err := a.lease.acquire(leaseCtx)
+	cancel()
+	if err != nil {
+		return a.failed(res, fmt.Errorf("take the account's lease: %w", err))
+	}
+	defer held.release(context.WithoutCancel(ctx))
+
+	if shared := held.rec.journal; a.adoptable(shared, st) {
+		st, err = a.adopt(st, shared)
+		if err != nil {
+			res.Err = err
+		}
+		st = a.runHooks(ctx, a.deliver(ctx, st))
+		res.Outcome = Completed
+		return a.described(res, st)
+	}
+
+	st.Generation = max(st.Generation, held.rec.journal.Generation)
+	return a.rotate(ctx, st, res, held)
 }
 
 // rotate obtains a new token, journals it, then delivers it.
-func (a *account) rotate(ctx context.Context, st state.Account, res Result) Result {
+func (a *account) rotate(ctx context.Context, st state.Account, res Result,
+	held *heldLease) Result {
 	creds, err := a.source.Load(ctx)
 	if err != nil {
 		return a.failed(res, fmt.Errorf("load credentials from %s: %w", a.source.Describe(), err))
@@ -145,6 +181,9 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result) Resu
 	previous := st.Token
 	st, err = a.journal(st, tok, now)
 	a.endFlight()
+	if held != nil {
+		a.publish(ctx, held, st)
+	}
 	if err != nil {
 		// Deliver all the same: the old token is dead, and consumers are
 		// better off with the new one even though a crash now would lose
@@ -307,4 +346,15 @@ func (a *account) revoke(ctx context.Context) {
 	}
 	a.setSnapshot(st)
 	a.log.Info().Str("fingerprint", fingerprint).Msg("token revoked on shutdown")
+}
+
+// publish shares a new token with the other replicas through the lease.
+// A failure is logged: the token is good, but another replica may log in
+// for the account rather than take it.
+func (a *account) publish(ctx context.Context, held *heldLease, st state.Account) {
+	j := sharedJournal{Generation: st.Generation, Token: st.Token, ExpiresAt: st.ExpiresAt,
+		IssuedAt: st.IssuedAt}
+	if err := held.publish(ctx, j); err != nil {
+		a.log.Error().Err(err).Msg("share the new token with other replicas")
+	}
 }

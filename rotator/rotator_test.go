@@ -79,8 +79,14 @@ func (w *world) write(name, content string) {
 // validated configuration.
 func (w *world) config(account string) *config.Config {
 	w.t.Helper()
+	return w.configWith("", account)
+}
+
+// configWith is config with extra top-level YAML before the accounts.
+func (w *world) configWith(global, account string) *config.Config {
+	w.t.Helper()
 	doc := "state_dir: " + w.dir + "/state\nfirstline: {base_url: \"" + w.url +
-		"\", timeout: 2s}\naccounts:\n" + account
+		"\", timeout: 2s}\n" + global + "accounts:\n" + account
 	cfg, err := config.Parse(filepath.Join(w.dir, "config.yaml"), []byte(doc),
 		config.LoadOptions{ExpandEnv: false})
 	if err != nil {

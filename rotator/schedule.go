@@ -24,12 +24,17 @@ func (a *account) nextDue(st state.Account) time.Time {
 		return time.Time{}
 	}
 
-	lifetime := st.ExpiresAt.Sub(st.IssuedAt)
-	next := st.ExpiresAt.Add(-a.cfg.RenewBefore.Window(lifetime))
+	next := a.renewAt(st)
 	if a.schedule != nil {
 		if fire := a.schedule.Next(st.LastSuccess); fire.Before(next) {
 			next = fire
 		}
 	}
 	return next
+}
+
+// renewAt is the start of the token's renew_before window.
+func (a *account) renewAt(st state.Account) time.Time {
+	lifetime := st.ExpiresAt.Sub(st.IssuedAt)
+	return st.ExpiresAt.Add(-a.cfg.RenewBefore.Window(lifetime))
 }

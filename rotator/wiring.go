@@ -27,6 +27,7 @@ type wiring struct {
 	limiter *rate.Limiter
 	clients map[clientKey]*firstline.Client
 	vault   *vaultx.Client
+	owner   string
 	close   func()
 }
 
@@ -48,6 +49,7 @@ func newWiring(cfg *config.Config, opts Options, log zerolog.Logger) (*wiring, e
 		log:     log,
 		store:   store,
 		clients: make(map[clientKey]*firstline.Client),
+		owner:   newOwnerID(),
 		close:   func() {},
 	}
 	if rps := cfg.FirstLine.RateLimit; rps > 0 {
@@ -90,6 +92,12 @@ func (w *wiring) account(ac config.Account) (*account, error) {
 			return nil, err
 		}
 		a.sinks = append(a.sinks, s)
+	}
+
+	if ac.Lock.Type == "vault" {
+		a.lease = &vaultLease{client: w.vault, mount: ac.Lock.Mount, path: ac.Lock.Path,
+			ttl: ac.Lock.TTL.Value(), owner: w.owner, now: w.opts.Now,
+			log: log.With().Str("component", "lease").Logger()}
 	}
 
 	for _, spec := range ac.Hooks {

@@ -62,6 +62,10 @@ report_timings() {
 
 cleanup() {
     local code=$?
+    if ((code != 0)) && "${PODMAN[@]}" container exists "$DAEMON" 2>/dev/null; then
+        log "last lines of the daemon's log:"
+        "${PODMAN[@]}" logs --tail 20 "$DAEMON" >&2 2>&1 || true
+    fi
     "${PODMAN[@]}" rm --force --time 5 "$DAEMON" >/dev/null 2>&1 || true
     if [[ -n $EMULATOR_PID ]]; then
         kill "$EMULATOR_PID" 2>/dev/null || true
@@ -76,8 +80,10 @@ cleanup() {
     ((${#TIMINGS[@]} > 0)) && report_timings
     if ((code == 0)); then
         log "PASS"
+    elif [[ ${KEEP_WORK:-0} == 1 ]]; then
+        log "FAILED (exit $code); scratch directory kept: $WORK"
     else
-        log "FAILED (exit $code)${WORK:+; scratch directory $WORK}"
+        log "FAILED (exit $code); KEEP_WORK=1 keeps the scratch directory"
     fi
 }
 
