@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/failpoint"
 )
 
 // DefaultMode is the mode of a new file when none is asked for.
@@ -67,6 +69,7 @@ func replace(path string, data []byte, opts Options) error {
 		return err
 	}
 
+	failpoint.Hit(failpoint.BeforeRename + ":" + filepath.Base(target))
 	if err := os.Rename(tmpName, target); err != nil {
 		_ = os.Remove(tmpName)
 		return err

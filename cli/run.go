@@ -11,7 +11,6 @@ import (
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -65,9 +64,7 @@ type instance struct {
 
 func (d *daemonRun) run(cfg *config.Config) error {
 	d.log = newLogger(os.Stderr, cfg.Log)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
-		collectors.ProcessCollectorOpts{}))
+	reg := metrics.NewRegistry()
 	d.metrics = metrics.New(reg)
 
 	signals := make(chan os.Signal, 4)
@@ -171,6 +168,9 @@ func (d *daemonRun) reload() {
 	if err := d.stop(old); err != nil {
 		d.log.Error().Err(err).Msg("stop the running configuration")
 	}
+	for _, gone := range removedAccounts(old.cfg, cfg) {
+		d.metrics.AccountRemoved(gone)
+	}
 
 	if _, err := d.start(cfg); err != nil {
 		d.log.Error().Err(err).Msg("start the new configuration; restarting the old one")
@@ -217,7 +217,6 @@ func (d *daemonRun) serveHTTP(cfg *config.Config, reg *prometheus.Registry) (htt
 	if err := srv.Start(); err != nil {
 		return httpServer{}, fmt.Errorf("listen on http.listen %s: %w", cfg.HTTP.Listen, err)
 	}
-	d.log.Info().Str("listen", srv.Addr()).Msg("serving /healthz, /readyz and /metrics")
 	return httpServer{srv: srv}, nil
 }
 
@@ -255,4 +254,20 @@ func monotonicUsec() string {
 	var ts unix.Timespec
 	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	return fmt.Sprint(ts.Nano() / 1000)
+}
+
+// removedAccounts lists the accounts of old that next no longer has.
+func removedAccounts(old, next *config.Config) []string {
+	kept := make(map[string]bool, len(next.Accounts))
+	for _, a := range next.Accounts {
+		kept[a.ID] = true
+	}
+
+	var gone []string
+	for _, a := range old.Accounts {
+		if !kept[a.ID] {
+			gone = append(gone, a.ID)
+		}
+	}
+	return gone
 }

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,5 +44,63 @@ func TestHelp_EveryCommand(t *testing.T) {
 	}
 	if res := e.run("no-such-command"); res.code != 2 {
 		t.Errorf("unknown command: want exit 2; %s", res)
+	}
+}
+
+func TestValidate_ListsEveryProblemWithFileAndLine(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(`log: {level: loud, format: json}
+state_dir: %DIR%/state
+firstline:
+  base_url: http://api.example.com
+  timeout: 1d
+accounts:
+  - id: support-bot
+    credentials:
+      env: {name: FL_NAME, password: FL_PASSWORD}
+    schedule: "@every 0s"
+    sinks:
+      - {type: file, path: out/token, mode: 640}
+      - {type: envfile, path: out/app.env, key: FIRSTLINE_TOKEN, dialect: bash}
+  - id: Support Bot
+    credentials: {}
+    sinks:
+      - {type: file, path: out/other, mdoe: "0600"}
+`)
+	res := e.run("validate", "--config", e.config)
+	if res.code != 2 {
+		t.Fatalf("validate of a broken config: want exit 2; %s", res)
+	}
+
+	want := []string{
+		`config.yaml:1: log.level: "loud" is not a log level`,
+		`config.yaml:4: firstline.base_url: plain http is allowed only for loopback hosts`,
+		`config.yaml:5: firstline.timeout: "1d" is not a duration; use "24h"`,
+		`config.yaml:10: accounts[0].schedule:`,
+		`config.yaml:12: accounts[0].sinks[0].mode: 640 is not an octal mode; write "0640"`,
+		`config.yaml:13: accounts[0].sinks[1].dialect: "bash" is not a dialect`,
+		`config.yaml:14: accounts[1].id: "Support Bot" is not a valid id`,
+		`config.yaml:15: accounts[1].credentials: required`,
+		`config.yaml:17: accounts[1].sinks[0].mdoe: unknown key; did you mean "mode"?`,
+	}
+	for _, w := range want {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("validate output lacks %q:\n%s", w, res.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "state")); !os.IsNotExist(err) {
+		t.Errorf("validate created the state directory (err=%v); it must touch nothing", err)
+	}
+
+	e.writeConfig(basicConfig)
+	if res := e.run("validate", "--config", e.config); res.code != 0 {
+		t.Errorf("validate of a good config: %s", res)
+	}
+}
+
+func TestValidate_ExampleConfig(t *testing.T) {
+	e := newEnv(t)
+	if res := e.run("validate", "--config", "../config.example.yaml"); res.code != 0 {
+		t.Errorf("config.example.yaml does not validate: %s", res)
 	}
 }

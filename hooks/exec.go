@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/firstline-rotator/firstline-rotator/config"
+	"github.com/firstline-rotator/firstline-rotator/internal/failpoint"
 )
 
 // maxOutput bounds how much of a failed command's output goes into the
@@ -65,7 +66,11 @@ func (h *execHook) Run(ctx context.Context, ev Event) error {
 	cmd.Stdout, cmd.Stderr = &output, &output
 	cmd.WaitDelay = time.Second
 
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		failpoint.Hit(failpoint.DuringHook)
+		err = cmd.Wait()
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("run %s: timed out after %s", h.command[0], h.timeout)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/firstline-rotator/firstline-rotator/credentials"
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/hooks"
+	"github.com/firstline-rotator/firstline-rotator/internal/failpoint"
 	"github.com/firstline-rotator/firstline-rotator/secret"
 	"github.com/firstline-rotator/firstline-rotator/sinks"
 	"github.com/firstline-rotator/firstline-rotator/state"
@@ -178,8 +179,10 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result,
 		return a.failed(res, err)
 	}
 
+	failpoint.Hit(failpoint.AfterAnswer)
 	previous := st.Token
 	st, err = a.journal(st, tok, now)
+	failpoint.Hit(failpoint.AfterJournal)
 	a.endFlight()
 	if held != nil {
 		a.publish(ctx, held, st)
@@ -294,7 +297,9 @@ func (a *account) described(res Result, st state.Account) Result {
 
 	reasons := make([]string, len(res.Lagging))
 	for i, name := range res.Lagging {
-		reasons[i] = name + ": " + st.Sinks[name].LastError
+		held := st.Sinks[name]
+		reasons[i] = fmt.Sprintf("%s holds generation %d, %d behind: %s", name,
+			held.Generation, st.Generation-held.Generation, held.LastError)
 	}
 	if res.Err == nil {
 		res.Err = fmt.Errorf("%w %d: %s", ErrSinksBehind, st.Generation,

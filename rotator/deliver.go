@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/failpoint"
 	"github.com/firstline-rotator/firstline-rotator/sinks"
 	"github.com/firstline-rotator/firstline-rotator/state"
 )
@@ -68,6 +69,7 @@ func (a *account) writeSink(ctx context.Context, s sinks.Sink, tok sinks.Token,
 		return prev
 	}
 
+	failpoint.Hit(failpoint.AfterFirstSink)
 	done := a.now()
 	log.Debug().Dur("duration", done.Sub(started)).Msg("sink written")
 	a.rec.SinkDelivered(a.cfg.ID, s.Name(), tok.Generation, done)

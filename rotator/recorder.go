@@ -5,6 +5,7 @@ import "time"
 // Recorder receives what the rotator measures; the metrics package
 // implements it for Prometheus.
 type Recorder interface {
+	AccountConfigured(account string, sinks []string)
 	RotationFinished(account, result string, d time.Duration)
 	TokenExpiry(account string, t time.Time)
 	SinkDelivered(account, sink string, generation uint64, at time.Time)
@@ -18,6 +19,7 @@ type Recorder interface {
 
 type nopRecorder struct{}
 
+func (nopRecorder) AccountConfigured(string, []string)              {}
 func (nopRecorder) RotationFinished(string, string, time.Duration)  {}
 func (nopRecorder) TokenExpiry(string, time.Time)                   {}
 func (nopRecorder) SinkDelivered(string, string, uint64, time.Time) {}

@@ -111,6 +111,7 @@ func (w *wiring) account(ac config.Account) (*account, error) {
 	if a.snap, err = w.store.Load(ac.ID); err != nil {
 		return nil, err
 	}
+	a.recordLoaded()
 	return a, nil
 }
 
@@ -158,4 +159,23 @@ func (g vaultGate) Load(ctx context.Context) (credentials.Credentials, error) {
 			"(see the component=vault log lines for why)")
 	}
 	return g.Source.Load(ctx)
+}
+
+// recordLoaded publishes what the state says before any pass, so that
+// expiry and lag alerts work straight after a restart.
+func (a *account) recordLoaded() {
+	st := a.snap
+	a.rec.AccountConfigured(a.cfg.ID, a.sinkNames())
+	a.rec.LoginBudget(a.cfg.ID, a.cfg.MaxLoginsPerHour-len(st.RecentLogins(a.now(), loginWindow)))
+	if st.Generation == 0 {
+		return
+	}
+
+	a.rec.JournalGeneration(a.cfg.ID, st.Generation)
+	a.rec.TokenExpiry(a.cfg.ID, st.ExpiresAt)
+	for _, name := range a.sinkNames() {
+		if held := st.Sinks[name]; held.Generation > 0 {
+			a.rec.SinkDelivered(a.cfg.ID, name, held.Generation, held.DeliveredAt)
+		}
+	}
 }
