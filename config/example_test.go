@@ -40,11 +40,15 @@ func TestExampleConfig_loads(t *testing.T) {
 	}
 }
 
-func TestExampleConfig_unsetVariableIsReported(t *testing.T) {
-	_, err := LoadWith(examplePath, LoadOptions{ExpandEnv: true, LookupEnv: noEnv})
-	if err == nil || !strings.Contains(err.Error(),
-		"environment variable CREDENTIALS_DIRECTORY is not set") {
-		t.Errorf("without CREDENTIALS_DIRECTORY: %v", err)
+func TestExampleConfig_defaultsCredentialsDirectory(t *testing.T) {
+	cfg, err := LoadWith(examplePath, LoadOptions{ExpandEnv: true, LookupEnv: noEnv})
+	if err != nil {
+		t.Fatalf("without CREDENTIALS_DIRECTORY: %v", err)
+	}
+
+	want := "/etc/credstore/support-bot-password"
+	if got := cfg.Accounts[0].Credentials.File.PasswordFile; got != want {
+		t.Errorf("password_file = %q, want the default %q", got, want)
 	}
 }
 

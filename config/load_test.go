@@ -114,8 +114,8 @@ var invalidFiles = map[string][]string{
 	},
 	"invalid-hooks-signal-webhook.yaml": {
 		"10: accounts[0].hooks[0].unit: set only one of pid_file and unit",
-		`11: accounts[0].hooks[0].signal: "RELOAD" is not a signal this hook sends; use ` +
-			"HUP, INT, QUIT, TERM, USR1, USR2, WINCH or CONT",
+		`11: accounts[0].hooks[0].signal: "KILL" is not a signal this hook sends; use ` +
+			"HUP, INT, QUIT, TERM, USR1, USR2, WINCH or CONT, or reload with unit",
 		"12: accounts[0].hooks[1].pid_file: required; set pid_file or unit",
 		"13: accounts[0].hooks[2].secret_file: required; the file holding the HMAC-SHA256 " +
 			"key",

@@ -116,9 +116,13 @@ func (k *checker) signalHook(path string, h Hook) {
 	case h.PIDFile == "" && h.Unit == "":
 		k.add(path+".pid_file", "required; set pid_file or unit")
 	}
-	if !slices.Contains(signalNames, h.Signal) {
-		k.addf(path+".signal", "%q is not a signal this hook sends; use %s",
-			h.Signal, orList(signalNames))
+	switch {
+	case h.Signal == "RELOAD" && h.Unit == "":
+		k.add(path+".signal", "reload applies only with unit (it runs systemctl reload)")
+	case h.Signal == "RELOAD", slices.Contains(signalNames, h.Signal):
+	default:
+		k.addf(path+".signal", "%q is not a signal this hook sends; use %s, or reload "+
+			"with unit", h.Signal, orList(signalNames))
 	}
 }
 

@@ -18,15 +18,15 @@ import (
 var signals = map[string]syscall.Signal{
 	"HUP": syscall.SIGHUP, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
 	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
-	"WINCH": syscall.SIGWINCH,
+	"WINCH": syscall.SIGWINCH, "CONT": syscall.SIGCONT,
 }
 
 // ParseSignal turns "HUP" or "SIGHUP" into the signal.
 func ParseSignal(name string) (syscall.Signal, error) {
 	sig, ok := signals[strings.TrimPrefix(strings.ToUpper(name), "SIG")]
 	if !ok {
-		return 0, fmt.Errorf("unknown signal %q (use HUP, USR1, USR2, TERM, INT, QUIT "+
-			"or WINCH)", name)
+		return 0, fmt.Errorf("unknown signal %q (use HUP, USR1, USR2, TERM, INT, QUIT, "+
+			"WINCH or CONT)", name)
 	}
 	return sig, nil
 }
