@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 )
 
 // waitFor polls cond every 50 ms for up to 20 s.
@@ -173,5 +175,30 @@ func TestStatus_ReadsStateOnly(t *testing.T) {
 	}
 	if logins := e.em.Stats(canaryName).Logins; logins != 1 {
 		t.Errorf("status logged in: %d log-ins, want 1", logins)
+	}
+}
+
+func TestRun_RetriesFailedRotationWithBackoff(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("out")
+	e.writeConfig(basicConfig)
+	e.em.Inject(emulator.Fault{Path: "/api/v1/auth", Status: http.StatusServiceUnavailable,
+		Times: 2})
+
+	d := e.start("run", "--config", e.config)
+	waitFor(t, "the token after two refused log-ins", func() bool {
+		_, err := os.Stat(filepath.Join(e.dir, "out/token"))
+		return err == nil
+	})
+
+	res := d.stop(syscall.SIGTERM)
+	if res.code != 0 {
+		t.Fatalf("run: %s", res)
+	}
+	if got := strings.Count(res.stderr, "retrying after backoff"); got != 2 {
+		t.Errorf("%d backoff retries logged, want 2:\n%s", got, res.stderr)
+	}
+	if !e.em.Valid(e.readToken(filepath.Join(e.dir, "out/token"))) {
+		t.Error("the sink does not hold the live token")
 	}
 }
