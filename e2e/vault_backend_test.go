@@ -129,6 +129,7 @@ func (f *fakeVault) Token(_ *testing.T, policy string) string {
 // lives under a random prefix and is removed when the test ends.
 type realVault struct {
 	client *api.Client
+	id     string // random, names this test's paths and policies
 	prefix string
 	paths  []string
 }
@@ -156,7 +157,8 @@ func newRealVault(t *testing.T) *realVault {
 			kvMount, version, err)
 	}
 
-	v := &realVault{client: client, prefix: "firstline-rotator-e2e/" + randomHex(t, 6) + "/"}
+	id := randomHex(t, 6)
+	v := &realVault{client: client, id: id, prefix: "firstline-rotator-e2e/" + id + "/"}
 	t.Cleanup(v.cleanup)
 	return v
 }
@@ -245,8 +247,7 @@ func (v *realVault) RequireCAS(t *testing.T, path string) {
 
 func (v *realVault) Policy(t *testing.T, name string, rules []policyRule) string {
 	t.Helper()
-	name = "firstline-rotator-e2e-" + strings.TrimSuffix(v.prefix[len(
-		"firstline-rotator-e2e/"):], "/") + "-" + name
+	name = "firstline-rotator-e2e-" + v.id + "-" + name
 	if err := v.client.Sys().PutPolicy(name, policyHCL(rules)); err != nil {
 		t.Fatalf("real Vault: write policy %s: %v", name, err)
 	}

@@ -316,7 +316,10 @@ func (a *account) sinkNames() []string {
 	return names
 }
 
+// setSnapshot publishes a copy of st: passes keep changing their own copy
+// while readiness, status and the proxy read the snapshot.
 func (a *account) setSnapshot(st state.Account) {
+	st = st.Clone()
 	a.snapMu.Lock()
 	a.snap = st
 	a.snapMu.Unlock()

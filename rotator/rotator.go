@@ -43,6 +43,8 @@ type Rotator struct {
 
 	// beat is when the scheduler loop last turned, in Unix nanoseconds.
 	beat atomic.Int64
+	// kick asks the scheduler to retry accounts in backoff at once.
+	kick chan struct{}
 }
 
 // New builds a Rotator from a validated configuration. It opens the state
@@ -61,6 +63,7 @@ func New(cfg *config.Config, opts Options) (*Rotator, error) {
 		log:  opts.Logger.With().Str("component", "rotator").Logger(),
 		now:  opts.Now,
 		rec:  opts.Recorder,
+		kick: make(chan struct{}, 1),
 	}
 	w, err := newWiring(cfg, opts, r.log)
 	if err != nil {
@@ -102,8 +105,18 @@ func (r *Rotator) StartBackground(ctx context.Context) {
 		return
 	}
 	go func() {
-		if err := r.vault.Start(ctx); err != nil && ctx.Err() == nil {
-			r.log.Error().Err(err).Msg("vault session ended")
+		if err := r.vault.Start(ctx); err != nil {
+			if ctx.Err() == nil {
+				r.log.Error().Err(err).Msg("vault session ended")
+			}
+			return
+		}
+
+		// Rotations that failed for want of Vault need not wait out
+		// their backoff.
+		select {
+		case r.kick <- struct{}{}:
+		default:
 		}
 	}()
 }

@@ -92,6 +92,8 @@ func (s *scheduler) loop(ctx context.Context) error {
 		case <-ctx.Done():
 			s.drain()
 			return nil
+		case <-s.r.kick:
+			s.retryNow()
 		case f := <-s.done:
 			s.running--
 			for _, j := range s.next(f) {
@@ -181,7 +183,7 @@ func (s *scheduler) retry(a *account, res Result, force bool) job {
 	b := s.retries[a]
 	if b == nil {
 		b = backoff.NewExponentialBackOff()
-		b.InitialInterval, b.MaxInterval = retryInitial, retryMax
+		b.InitialInterval, b.MaxInterval, b.Multiplier = retryInitial, retryMax, 2
 		s.retries[a] = b
 	}
 	at := now.Add(b.NextBackOff())
@@ -217,4 +219,17 @@ func (r *Rotator) NextRun() (string, time.Time) {
 		}
 	}
 	return first, at
+}
+
+// retryNow brings every account waiting out a backoff forward to now: what
+// it was waiting for (a Vault login) has just become available.
+func (s *scheduler) retryNow() {
+	now := s.r.now()
+	for i := range s.queue {
+		if j := &s.queue[i]; !j.probe && s.retries[j.acct] != nil {
+			j.at = now
+			s.retries[j.acct].Reset()
+		}
+	}
+	heap.Init(&s.queue)
 }

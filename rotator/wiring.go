@@ -56,7 +56,7 @@ func newWiring(cfg *config.Config, opts Options, log zerolog.Logger) (*wiring, e
 		w.limiter = rate.NewLimiter(rate.Limit(rps), max(1, int(rps)))
 	}
 	if cfg.Vault != nil {
-		if w.vault, err = vaultx.New(*cfg.Vault, log); err != nil {
+		if w.vault, err = vaultx.New(*cfg.Vault, opts.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -65,6 +65,8 @@ func newWiring(cfg *config.Config, opts Options, log zerolog.Logger) (*wiring, e
 
 func (w *wiring) account(ac config.Account) (*account, error) {
 	log := w.log.With().Str("account", ac.ID).Logger()
+	// Sinks, hooks and leases name their own component.
+	base := w.opts.Logger.With().Str("account", ac.ID).Logger()
 
 	client, err := w.client(*ac.FirstLine)
 	if err != nil {
@@ -87,7 +89,7 @@ func (w *wiring) account(ac config.Account) (*account, error) {
 	}
 
 	for _, spec := range ac.Sinks {
-		s, err := sinks.New(spec, sinks.Deps{Logger: log, Vault: w.vault})
+		s, err := sinks.New(spec, sinks.Deps{Logger: base, Vault: w.vault})
 		if err != nil {
 			return nil, err
 		}
@@ -97,11 +99,11 @@ func (w *wiring) account(ac config.Account) (*account, error) {
 	if ac.Lock.Type == "vault" {
 		a.lease = &vaultLease{client: w.vault, mount: ac.Lock.Mount, path: ac.Lock.Path,
 			ttl: ac.Lock.TTL.Value(), owner: w.owner, now: w.opts.Now,
-			log: log.With().Str("component", "lease").Logger()}
+			log: base.With().Str("component", "lease").Logger()}
 	}
 
 	for _, spec := range ac.Hooks {
-		h, err := hooks.New(spec, log)
+		h, err := hooks.New(spec, base)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +125,7 @@ func (w *wiring) client(fl config.FirstLine) (*firstline.Client, error) {
 
 	c, err := firstline.New(firstline.Options{
 		BaseURL: fl.BaseURL, Timeout: fl.Timeout.Value(), PutAsPost: *fl.PutAsPost,
-		CAFile: fl.CAFile, Limiter: w.limiter, Logger: w.log,
+		CAFile: fl.CAFile, Limiter: w.limiter, Logger: w.opts.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up FIRST LINE client: %w", err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,6 +68,13 @@ func (a Account) Lagging(sinks []string) []string {
 		}
 	}
 	return behind
+}
+
+// Clone returns a copy that shares no map or slice with a.
+func (a Account) Clone() Account {
+	a.Logins = slices.Clone(a.Logins)
+	a.Sinks = maps.Clone(a.Sinks)
+	return a
 }
 
 // RecentLogins returns the log-ins within window before now, oldest first.

@@ -85,7 +85,9 @@ func newError(op, path string, err error, r *redactor) *Error {
 		return &Error{Op: op, Path: path, Err: redactedError{text: r.scrub(err.Error()), err: err}}
 	}
 
-	detail := strings.TrimSpace(strings.Join(rerr.Errors, "; "))
+	// Vault's messages may span lines ("1 error occurred:\n\t* ..."); one
+	// line reads better in logs and tables.
+	detail := strings.Join(strings.Fields(strings.Join(rerr.Errors, "; ")), " ")
 	if detail == "" {
 		detail = http.StatusText(rerr.StatusCode)
 	}

@@ -1,0 +1,350 @@
+package rotator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/firstline-rotator/firstline-rotator/atomicfile"
+	"github.com/firstline-rotator/firstline-rotator/config"
+	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/vaulttest"
+	"github.com/firstline-rotator/firstline-rotator/sinks"
+)
+
+// The outage-window benchmarks: each iteration force-rotates one account
+// against the emulator on loopback and records two spans, both starting
+// when the API's answer arrived (firstline.Token.IssuedAt):
+//
+//   - exposure: Result.Exposure, which ends after the delivery record is
+//     saved, the figure the rotator logs and exports;
+//   - sinks: until the last sink's Write returned (the token durable in
+//     every sink), the outage consumers actually see.
+//
+// Run them with at least 1,000 rotations per case:
+//
+//	go test -run '^$' -bench Exposure -benchtime 2000x ./rotator/
+//
+// max_logins_per_hour is capped at 60, so the rotations are spread over
+// accounts of exposureRotationsPerAccount each, which also keeps each
+// state file's login history as long as a real account's can get.
+
+// exposureRotationsPerAccount is how many rotations one account takes
+// within a benchmark run, below the cap of 60 log-ins an hour.
+const exposureRotationsPerAccount = 50
+
+// exposureCase names a set of sinks per account.
+type exposureCase struct {
+	name  string
+	vault bool
+	sinks func(id string) string
+}
+
+var exposureCases = []exposureCase{
+	{name: "file", sinks: func(id string) string {
+		return "      - {type: file, path: out/" + id + ".token}\n"
+	}},
+	{name: "file+envfile", sinks: func(id string) string {
+		return "      - {type: file, path: out/" + id + ".token}\n" +
+			"      - {type: envfile, path: out/" + id + ".env, key: FIRSTLINE_TOKEN}\n"
+	}},
+	{name: "file+envfile+vault_kv", vault: true, sinks: func(id string) string {
+		return "      - {type: file, path: out/" + id + ".token}\n" +
+			"      - {type: envfile, path: out/" + id + ".env, key: FIRSTLINE_TOKEN}\n" +
+			"      - {type: vault_kv, path: apps/" + id + "}\n"
+	}},
+}
+
+func BenchmarkExposure(b *testing.B) {
+	for _, c := range exposureCases {
+		b.Run(c.name, func(b *testing.B) {
+			h := newExposureHarness(b, c, b.N)
+			b.ResetTimer()
+			samples := h.rotate(b.N)
+			b.StopTimer()
+
+			reportPercentiles(b, "exposure", samples.exposure)
+			reportPercentiles(b, "sinks", samples.sinks)
+		})
+	}
+}
+
+// BenchmarkAtomicWrite measures the floor under the outage window: one
+// atomicfile.Write of a token-sized file (temp file, fsync, rename,
+// directory fsync), as the journal, each file sink and the delivery record
+// do. A rotation with local sinks makes three of them in a row.
+func BenchmarkAtomicWrite(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "token")
+	data := []byte(strings.Repeat("x", 400) + "\n")
+	samples := make([]time.Duration, 0, b.N)
+
+	b.ResetTimer()
+	for range b.N {
+		started := time.Now()
+		if err := atomicfile.Write(path, data, atomicfile.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		samples = append(samples, time.Since(started))
+	}
+	b.StopTimer()
+	reportPercentiles(b, "write", samples)
+}
+
+// TestExposureBenchmark_Smoke runs every case of BenchmarkExposure for a
+// few rotations and checks what they did, never how fast: each rotation is
+// measured, and every sink ends up holding the emulator's live token.
+func TestExposureBenchmark_Smoke(t *testing.T) {
+	const rotations = 3
+	for _, c := range exposureCases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newExposureHarness(t, c, rotations)
+			samples := h.rotate(rotations)
+
+			if len(samples.exposure) != rotations || len(samples.sinks) != rotations {
+				t.Fatalf("got %d exposures and %d sink spans, want %d each",
+					len(samples.exposure), len(samples.sinks), rotations)
+			}
+			for i := range rotations {
+				if samples.sinks[i] <= 0 || samples.exposure[i] < samples.sinks[i] {
+					t.Errorf("rotation %d: sinks span %v, exposure %v; want 0 < sinks <= exposure",
+						i, samples.sinks[i], samples.exposure[i])
+				}
+			}
+			h.checkDelivered()
+		})
+	}
+}
+
+// exposureHarness is an emulator, an optional test Vault and a rotator
+// over enough accounts for a run.
+type exposureHarness struct {
+	tb       testing.TB
+	c        exposureCase
+	em       *emulator.Emulator
+	vault    *vaulttest.Server
+	dir      string
+	r        *Rotator
+	ids      []string
+	lastSink map[string]*sinkClock
+}
+
+func newExposureHarness(tb testing.TB, c exposureCase, rotations int) *exposureHarness {
+	tb.Helper()
+	n := max(1, (rotations+exposureRotationsPerAccount-1)/exposureRotationsPerAccount)
+	h := &exposureHarness{tb: tb, c: c, dir: tb.TempDir(), lastSink: map[string]*sinkClock{}}
+
+	users := make([]emulator.User, n)
+	for i := range users {
+		id := fmt.Sprintf("bench-%d", i)
+		h.ids = append(h.ids, id)
+		users[i] = emulator.User{Name: id, Password: "Pw-" + id, Role: emulator.RoleAgent}
+		h.write("creds/"+id+".name", id)
+		h.write("creds/"+id+".password", "Pw-"+id)
+	}
+	h.em = emulator.New(emulator.Options{Users: users})
+	srv := httptest.NewServer(h.em.Handler())
+	tb.Cleanup(srv.Close)
+	if err := os.MkdirAll(filepath.Join(h.dir, "out"), 0o700); err != nil {
+		tb.Fatal(err)
+	}
+
+	cfg := h.config(srv.URL)
+	h.start(cfg)
+	return h
+}
+
+// config writes and parses the configuration: one account per id, each
+// with the case's sinks.
+func (h *exposureHarness) config(url string) *config.Config {
+	h.tb.Helper()
+	var doc strings.Builder
+	fmt.Fprintf(&doc, "state_dir: %s/state\nfirstline: {base_url: %q, timeout: 5s}\n",
+		h.dir, url)
+	if h.c.vault {
+		h.vault = vaulttest.Start(h.tb)
+		h.write("vault-token", h.vault.RootToken())
+		fmt.Fprintf(&doc, "vault: {address: %q, auth: {method: token, token_file: %s}}\n",
+			h.vault.URL(), filepath.Join(h.dir, "vault-token"))
+	}
+
+	doc.WriteString("accounts:\n")
+	for _, id := range h.ids {
+		fmt.Fprintf(&doc, "  - id: %s\n    credentials: {file: {name_file: creds/%s.name, "+
+			"password_file: creds/%s.password}}\n    token_ttl: 1h\n"+
+			"    max_logins_per_hour: 60\n    sinks:\n%s", id, id, id, h.c.sinks(id))
+	}
+
+	cfg, err := config.Parse(filepath.Join(h.dir, "config.yaml"), []byte(doc.String()),
+		config.LoadOptions{ExpandEnv: false})
+	if err != nil {
+		h.tb.Fatalf("parse config: %v", err)
+	}
+	return cfg
+}
+
+// start builds the rotator, logging at info level as the daemon does by
+// default, and puts a clock on every sink of every account.
+func (h *exposureHarness) start(cfg *config.Config) {
+	h.tb.Helper()
+	r, err := New(cfg, Options{Logger: zerolog.New(io.Discard).Level(zerolog.InfoLevel)})
+	if err != nil {
+		h.tb.Fatalf("new rotator: %v", err)
+	}
+	h.tb.Cleanup(r.Close)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	h.tb.Cleanup(cancel)
+	if err := r.Start(ctx); err != nil {
+		h.tb.Fatalf("start rotator: %v", err)
+	}
+
+	for _, a := range r.accounts {
+		clock := &sinkClock{}
+		for i, s := range a.sinks {
+			a.sinks[i] = timedSink{Sink: s, clock: clock}
+		}
+		h.lastSink[a.cfg.ID] = clock
+	}
+	h.r = r
+}
+
+func (h *exposureHarness) write(name, content string) {
+	h.tb.Helper()
+	path := filepath.Join(h.dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		h.tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		h.tb.Fatal(err)
+	}
+}
+
+// exposureSamples are the two spans of each rotation.
+type exposureSamples struct {
+	exposure []time.Duration
+	sinks    []time.Duration
+}
+
+// rotate force-rotates n times, one account at a time in turn, and
+// returns both spans of each rotation.
+func (h *exposureHarness) rotate(n int) exposureSamples {
+	samples := exposureSamples{
+		exposure: make([]time.Duration, 0, n),
+		sinks:    make([]time.Duration, 0, n),
+	}
+	for i := range n {
+		id := h.ids[i%len(h.ids)]
+		results, err := h.r.RotateOnce(context.Background(), []string{id}, true)
+		if err != nil {
+			h.tb.Fatalf("rotate %s: %v", id, err)
+		}
+		res := results[0]
+		if res.Outcome != Rotated || res.Err != nil || res.Exposure <= 0 {
+			h.tb.Fatalf("rotate %s: outcome %s, exposure %v, err %v; want rotated",
+				id, res.Outcome, res.Exposure, res.Err)
+		}
+
+		answered := h.r.byID[id].snapshot().IssuedAt
+		samples.exposure = append(samples.exposure, res.Exposure)
+		samples.sinks = append(samples.sinks, h.lastSink[id].last().Sub(answered))
+	}
+	return samples
+}
+
+// checkDelivered checks that each rotated account's local sinks, and its
+// Vault secret in the Vault case, hold the emulator's live token.
+func (h *exposureHarness) checkDelivered() {
+	h.tb.Helper()
+	for _, id := range h.ids {
+		live := h.em.Current(id)
+		if live == "" || !h.em.Valid(live) {
+			h.tb.Fatalf("account %s: the emulator has no live token", id)
+		}
+
+		data, err := os.ReadFile(filepath.Join(h.dir, "out", id+".token"))
+		if err != nil || strings.TrimSpace(string(data)) != live {
+			h.tb.Errorf("account %s: the file sink does not hold the live token (%v)", id, err)
+		}
+		if strings.Contains(h.c.name, "envfile") {
+			data, err = os.ReadFile(filepath.Join(h.dir, "out", id+".env"))
+			if err != nil || !strings.Contains(string(data), `FIRSTLINE_TOKEN="`+live+`"`) {
+				h.tb.Errorf("account %s: the envfile does not hold the live token (%v)", id, err)
+			}
+		}
+		if h.vault != nil {
+			kv, _, err := h.vault.KVGet("secret", "apps/"+id)
+			if err != nil || kv["token"] != live {
+				h.tb.Errorf("account %s: the vault secret does not hold the live token (%v)",
+					id, err)
+			}
+		}
+	}
+}
+
+// sinkClock remembers when the last sink write of an account returned.
+type sinkClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *sinkClock) mark() {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.After(c.at) {
+		c.at = now
+	}
+}
+
+func (c *sinkClock) last() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+// timedSink marks its account's clock when a write succeeds.
+type timedSink struct {
+	sinks.Sink
+	clock *sinkClock
+}
+
+func (s timedSink) Write(ctx context.Context, tok sinks.Token) error {
+	err := s.Sink.Write(ctx, tok)
+	if err == nil {
+		s.clock.mark()
+	}
+	return err
+}
+
+// reportPercentiles reports p50, p99 and max of samples in microseconds.
+func reportPercentiles(b *testing.B, name string, samples []time.Duration) {
+	sorted := slices.Clone(samples)
+	slices.Sort(sorted)
+	for _, q := range []struct {
+		label string
+		at    float64
+	}{{"p50", 0.50}, {"p99", 0.99}, {"max", 1}} {
+		v := percentile(sorted, q.at)
+		b.ReportMetric(float64(v)/float64(time.Microsecond), name+"-"+q.label+"-µs")
+	}
+}
+
+// percentile is the nearest-rank percentile of sorted samples.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
