@@ -255,3 +255,25 @@ func SyncDir(dir string) error {
 
 	return d.Sync()
 }
+
+// RemoveTemps deletes the temporary files that Write leaves beside path
+// when the process dies between creating and renaming them. Call it only
+// while no other Write to path can be in flight.
+func RemoveTemps(path string) error {
+	target, err := resolveTarget(path)
+	if err != nil {
+		return err
+	}
+
+	pattern := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	leftovers, err := filepath.Glob(pattern)
+	if err != nil {
+		return fmt.Errorf("find temporary files of %s: %w", target, err)
+	}
+	for _, name := range leftovers {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove temporary file: %w", err)
+		}
+	}
+	return nil
+}

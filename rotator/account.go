@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
+	"github.com/firstline-rotator/firstline-rotator/atomicfile"
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/credentials"
 	"github.com/firstline-rotator/firstline-rotator/firstline"
@@ -85,6 +86,7 @@ func (a *account) passLocked(ctx context.Context, force bool) Result {
 		return a.failed(res, fmt.Errorf("lock account: %w", err))
 	}
 	defer lock.Unlock()
+	a.removeLeftovers()
 
 	st, err := a.store.Load(a.cfg.ID)
 	if err != nil {
@@ -167,7 +169,7 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result,
 	tok, err := a.obtain(ctx, creds, &st, now)
 	if err != nil {
 		a.endFlight()
-		st.LastAttempt, st.LastResult, st.LastError = now, "failure", err.Error()
+		st.LastAttempt, st.LastResult, st.LastError = now, resultFailure, err.Error()
 		if serr := a.store.Save(a.cfg.ID, st); serr != nil {
 			err = errors.Join(err, serr)
 		}
@@ -237,6 +239,9 @@ func (a *account) obtain(ctx context.Context, creds credentials.Credentials,
 func (a *account) recordLogin(st *state.Account, now time.Time) error {
 	st.Logins = append(st.RecentLogins(now, loginWindow), now)
 	st.LastAttempt = now
+	// Until the journal says otherwise, the token may already be replaced:
+	// a crash from here on leaves the rotation owed.
+	st.LastResult = resultPending
 	if err := a.store.Save(a.cfg.ID, *st); err != nil {
 		return fmt.Errorf("record log-in before sending it: %w", err)
 	}
@@ -252,7 +257,7 @@ func (a *account) journal(st state.Account, tok firstline.Token,
 	st.ExpiresAt = tok.ExpiresAt
 	st.IssuedAt = tok.IssuedAt
 	st.LastSuccess = tok.IssuedAt
-	st.LastResult, st.LastError = "success", ""
+	st.LastResult, st.LastError = resultSuccess, ""
 
 	if err := a.store.Save(a.cfg.ID, st); err != nil {
 		a.setSnapshot(st)
@@ -282,7 +287,29 @@ func (a *account) emit(st state.Account, previous secret.String, exposure time.D
 func (a *account) failed(res Result, err error) Result {
 	res.Outcome = Failed
 	res.Err = err
+
+	// Say what the sinks still hold.
+	st := a.snapshot()
+	res.Generation, res.ExpiresAt = st.Generation, st.ExpiresAt
+	res.Fingerprint = secret.Fingerprint(st.Token.Reveal())
 	return res
+}
+
+// removeLeftovers deletes temporary files that a process killed mid-write
+// left beside the sinks and the state file. The account's lock is held, so
+// no write of them is in flight.
+func (a *account) removeLeftovers() {
+	if err := atomicfile.RemoveTemps(a.store.Path(a.cfg.ID)); err != nil {
+		a.log.Warn().Err(err).Msg("remove leftover temporary state files")
+	}
+	for _, s := range a.sinks {
+		if r, ok := s.(sinks.LeftoverRemover); ok {
+			if err := r.RemoveLeftovers(); err != nil {
+				a.log.Warn().Err(err).Str("sink", s.Name()).
+					Msg("remove leftover temporary files")
+			}
+		}
+	}
 }
 
 // described fills a result from the state after the pass.

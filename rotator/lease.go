@@ -217,7 +217,7 @@ func (a *account) adoptable(shared sharedJournal, st state.Account) bool {
 	}
 
 	candidate := state.Account{Token: shared.Token, ExpiresAt: shared.ExpiresAt,
-		IssuedAt: shared.IssuedAt, LastSuccess: shared.IssuedAt, LastResult: "success"}
+		IssuedAt: shared.IssuedAt, LastSuccess: shared.IssuedAt, LastResult: resultSuccess}
 	return a.now().Before(a.renewAt(candidate))
 }
 
@@ -226,7 +226,7 @@ func (a *account) adoptable(shared sharedJournal, st state.Account) bool {
 func (a *account) adopt(st state.Account, shared sharedJournal) (state.Account, error) {
 	st.Generation = shared.Generation
 	st.Token, st.ExpiresAt, st.IssuedAt = shared.Token, shared.ExpiresAt, shared.IssuedAt
-	st.LastSuccess, st.LastResult, st.LastError = shared.IssuedAt, "success", ""
+	st.LastSuccess, st.LastResult, st.LastError = shared.IssuedAt, resultSuccess, ""
 	a.setSnapshot(st)
 	if err := a.store.Save(a.cfg.ID, st); err != nil {
 		return st, fmt.Errorf("journal the token taken from the lease: %w", err)

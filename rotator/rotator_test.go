@@ -325,7 +325,8 @@ func TestRotator_NextRunComesFromState(t *testing.T) {
 	next := a.nextDue(st)
 	issued := st.LastSuccess
 	want := issued.Truncate(time.Hour).Add(time.Hour)
-	if renew := st.ExpiresAt.Add(-15 * time.Minute); renew.Before(want) {
+	lifetime := st.ExpiresAt.Sub(st.IssuedAt)
+	if renew := st.ExpiresAt.Add(-lifetime / 4); renew.Before(want) {
 		want = renew
 	}
 	if !next.Equal(want) {

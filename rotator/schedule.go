@@ -6,11 +6,20 @@ import (
 	"github.com/firstline-rotator/firstline-rotator/state"
 )
 
+// The LastResult values of state.Account.
+const (
+	resultSuccess = "success"
+	// resultPending marks a log-in sent (or about to be) whose token is
+	// not journaled yet.
+	resultPending = "pending"
+	resultFailure = "failure"
+)
+
 // due reports whether the account should log in now: it has no token, its
 // token is inside the renew_before window, its schedule has fired since the
 // last rotation, or the last attempt failed and is still owed.
 func (a *account) due(st state.Account, now time.Time) bool {
-	if st.Token.Empty() || st.LastResult == "failure" {
+	if st.Token.Empty() || st.LastResult == resultFailure || st.LastResult == resultPending {
 		return true
 	}
 	return !now.Before(a.nextDue(st))

@@ -63,7 +63,17 @@ type EnvFileSink struct {
 	log     zerolog.Logger
 }
 
-var _ Sink = (*EnvFileSink)(nil)
+var (
+	_ Sink            = (*EnvFileSink)(nil)
+	_ LeftoverRemover = (*EnvFileSink)(nil)
+)
+
+// RemoveLeftovers deletes temporary files a killed write left behind.
+func (s *EnvFileSink) RemoveLeftovers() error {
+	unlock := lockFile(s.place.path)
+	defer unlock()
+	return s.place.removeLeftovers()
+}
 
 // NewEnvFile builds an envfile sink from its validated configuration: path,
 // key, dialect, mode, owner and group.

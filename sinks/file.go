@@ -44,7 +44,15 @@ type FileSink struct {
 	log    zerolog.Logger
 }
 
-var _ Sink = (*FileSink)(nil)
+var (
+	_ Sink            = (*FileSink)(nil)
+	_ LeftoverRemover = (*FileSink)(nil)
+)
+
+// RemoveLeftovers deletes temporary files a killed write left behind.
+func (s *FileSink) RemoveLeftovers() error {
+	return s.place.removeLeftovers()
+}
 
 // TemplateData is what a file sink's template sees.
 type TemplateData struct {

@@ -103,6 +103,15 @@ func (p place) write(data []byte) error {
 }
 
 // read returns the file's content, or nothing when it does not exist yet.
+// removeLeftovers deletes temporary files a killed write left beside the
+// file.
+func (p place) removeLeftovers() error {
+	if err := atomicfile.RemoveTemps(p.path); err != nil {
+		return p.fail(err)
+	}
+	return nil
+}
+
 func (p place) read() ([]byte, error) {
 	data, err := os.ReadFile(p.path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -41,6 +41,13 @@ type Sink interface {
 	Write(ctx context.Context, tok Token) error
 }
 
+// LeftoverRemover is implemented by sinks that can leave temporary files
+// behind when the process is killed mid-write. The rotator calls it while
+// it holds the account's lock, so no write of the sink is in flight.
+type LeftoverRemover interface {
+	RemoveLeftovers() error
+}
+
 // Deps carries what some sink types need beyond their configuration.
 type Deps struct {
 	Logger zerolog.Logger
