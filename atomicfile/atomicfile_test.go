@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/firstline-rotator/firstline-rotator/atomicfile"
 )
 
@@ -153,7 +155,7 @@ func TestWrite_RefusedChownKeepsOldFile(t *testing.T) {
 	write(t, path, "old", atomicfile.Options{})
 
 	var err error
-	withoutChown(t, func() {
+	testutil.WithoutChown(t, func() {
 		err = atomicfile.Write(path, []byte("new"), atomicfile.Options{UID: ptr(4242)})
 	})
 
@@ -265,10 +267,10 @@ func TestWrite_MissingDirectory(t *testing.T) {
 }
 
 func TestWrite_ReadOnlyFileSystem(t *testing.T) {
-	dir := mountTmpfs(t, "size=64k")
+	dir := testutil.MountTmpfs(t, "size=64k")
 	path := filepath.Join(dir, "secret")
 	write(t, path, "old", atomicfile.Options{})
-	remountReadOnly(t, dir)
+	testutil.RemountReadOnly(t, dir)
 
 	err := atomicfile.Write(path, []byte("new"), atomicfile.Options{})
 	if !errors.Is(err, syscall.EROFS) {
@@ -279,10 +281,10 @@ func TestWrite_ReadOnlyFileSystem(t *testing.T) {
 }
 
 func TestWrite_FullFileSystem(t *testing.T) {
-	dir := mountTmpfs(t, "size=16k")
+	dir := testutil.MountTmpfs(t, "size=16k")
 	path := filepath.Join(dir, "secret")
 	write(t, path, "old", atomicfile.Options{})
-	fillFileSystem(t, dir)
+	testutil.FillFileSystem(t, dir)
 
 	err := atomicfile.Write(path, bytes.Repeat([]byte("n"), 4096), atomicfile.Options{})
 	if !errors.Is(err, syscall.ENOSPC) {

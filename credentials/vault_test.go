@@ -1,14 +1,14 @@
 package credentials_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 
 	"github.com/rs/zerolog"
 
@@ -24,30 +24,12 @@ const (
 	canarySecretID = "CANARY-secret-id-88d2"
 )
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // vaultFixture is a test Vault with a started client logged in by AppRole
 // under a policy that may read secret/firstline/* only.
 type vaultFixture struct {
 	srv    *vaulttest.Server
 	client *vaultx.Client
-	logs   *syncBuffer
+	logs   *testutil.Buffer
 }
 
 func newVaultFixture(t *testing.T) *vaultFixture {
@@ -65,7 +47,7 @@ func newVaultFixture(t *testing.T) *vaultFixture {
 		t.Fatal(err)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	cfg := config.Vault{Address: srv.URL(), Auth: config.VaultAuth{
 		Method: "approle", RoleID: "role-1", SecretIDFile: file}}
 	client, err := vaultx.New(cfg, zerolog.New(logs).Level(zerolog.DebugLevel))

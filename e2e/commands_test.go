@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -102,5 +103,29 @@ func TestValidate_ExampleConfig(t *testing.T) {
 	e := newEnv(t)
 	if res := e.run("validate", "--config", "../config.example.yaml"); res.code != 0 {
 		t.Errorf("config.example.yaml does not validate: %s", res)
+	}
+}
+
+func TestBinary_ShipsNoTestOnlyCode(t *testing.T) {
+	out, err := exec.Command("go", "version", "-m", binary).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go version -m: %v\n%s", err, out)
+	}
+
+	for _, banned := range []string{"vault-plugin-secrets-kv", "hashicorp/vault/sdk",
+		"santhosh-tekuri/jsonschema", "stretchr/testify"} {
+		if strings.Contains(string(out), banned) {
+			t.Errorf("the binary contains the test-only module %s", banned)
+		}
+	}
+
+	syms, err := exec.Command("go", "tool", "nm", binary).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	for _, banned := range []string{"internal/testutil.", "internal/vaulttest."} {
+		if strings.Contains(string(syms), banned) {
+			t.Errorf("the binary contains %s", banned)
+		}
 	}
 }

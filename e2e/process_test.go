@@ -1,45 +1,27 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 )
 
 // daemon is a running firstline-rotator process.
 type daemon struct {
 	e      *env
 	cmd    *exec.Cmd
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *testutil.Buffer
+	stderr *testutil.Buffer
 	done   chan error
-}
-
-// lockedBuffer lets a test read output while the process writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // start runs the binary in the background; the test must stop it.
 func (e *env) start(args ...string) *daemon {
 	e.t.Helper()
-	d := &daemon{e: e, stdout: &lockedBuffer{}, stderr: &lockedBuffer{},
+	d := &daemon{e: e, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{},
 		done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/firstline-rotator/firstline-rotator/internal/vaulttest"
 )
 
@@ -155,7 +157,7 @@ func (v *vaultEnv) run(extra []string, args ...string) result {
 // start runs the binary in the background with no VAULT_* variables.
 func (v *vaultEnv) start(args ...string) *daemon {
 	v.t.Helper()
-	d := &daemon{e: v.env, stdout: &lockedBuffer{}, stderr: &lockedBuffer{},
+	d := &daemon{e: v.env, stdout: &testutil.Buffer{}, stderr: &testutil.Buffer{},
 		done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr

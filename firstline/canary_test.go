@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 	"github.com/firstline-rotator/firstline-rotator/secret"
@@ -62,7 +64,7 @@ func TestClient_NoSecretInLogsOrErrors(t *testing.T) {
 	wrong := cn.secret("Wrong-Canary-3kZ8")
 	e, srv := emu(t, emulator.Options{Users: []emulator.User{
 		{Name: name.Reveal(), Password: password.Reveal(), Role: emulator.RoleAgent}}})
-	var logs syncBuffer
+	var logs testutil.Buffer
 	c := client(t, srv.URL, logTo(&logs), withTimeout(2*time.Second))
 	ctx := t.Context()
 

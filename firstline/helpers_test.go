@@ -1,19 +1,20 @@
 package firstline_test
 
 import (
-	"bytes"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 	"github.com/firstline-rotator/firstline-rotator/secret"
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/rs/zerolog"
 )
 
 var (
@@ -60,7 +61,7 @@ func client(t *testing.T, base string, edit ...func(*firstline.Options)) *firstl
 }
 
 // logTo sends the client's log, from debug up, to buf.
-func logTo(buf *syncBuffer) func(*firstline.Options) {
+func logTo(buf *testutil.Buffer) func(*firstline.Options) {
 	return func(o *firstline.Options) {
 		o.Logger = zerolog.New(buf).Level(zerolog.DebugLevel)
 	}
@@ -71,24 +72,6 @@ func withTimeout(d time.Duration) func(*firstline.Options) {
 }
 
 func putAsPost(o *firstline.Options) { o.PutAsPost = true }
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {

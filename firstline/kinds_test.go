@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 	"github.com/firstline-rotator/firstline-rotator/secret"
-	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
 )
 
 // kindCase is one way a request can fail and the *Error it must give.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 )
@@ -138,7 +140,7 @@ func TestClient_PutFallback(t *testing.T) {
 			e := emulator.New(emulator.Options{RejectPut: true})
 			var seen methodLog
 			srv := raw(t, seen.wrap(e.Handler()).ServeHTTP)
-			var logs syncBuffer
+			var logs testutil.Buffer
 			c := client(t, srv.URL, logTo(&logs),
 				func(o *firstline.Options) { o.PutAsPost = tc.putAsPost })
 			tok := login(t, c)

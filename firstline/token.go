@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/secret"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 
 // maxLifetime caps expires_in: a "long-term" token of 100 years must not

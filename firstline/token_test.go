@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestClient_LoginAgainstEmulator(t *testing.T) {

@@ -1,41 +1,23 @@
 package health_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/health"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func start(t *testing.T, reg prometheus.Gatherer, ready func() (bool, string),
 	logs io.Writer) *health.Server {
@@ -178,7 +160,7 @@ func TestServer_MetricsErrorIsLoggedAndTheRestServed(t *testing.T) {
 	reg.MustRegister(brokenCollector{
 		good: prometheus.NewDesc("firstline_rotator_good", "A good gauge.", nil, nil),
 	})
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	base := "http://" + start(t, reg, nil, logs).Addr()
 
 	status, body := do(t, "GET", base+"/metrics")
@@ -230,7 +212,7 @@ func TestServer_StartTwiceFails(t *testing.T) {
 }
 
 func TestServer_ShutdownClosesTheListener(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	s := health.NewServer("127.0.0.1:0", nil, nil, zerolog.New(logs))
 	if err := s.Start(); err != nil {
 		t.Fatalf("start: %v", err)

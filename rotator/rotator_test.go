@@ -1,16 +1,16 @@
 package rotator
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 
 	"github.com/rs/zerolog"
 
@@ -30,24 +30,7 @@ type world struct {
 	em  *emulator.Emulator
 	url string
 	dir string
-	log *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	log *testutil.Buffer
 }
 
 func newWorld(t *testing.T) *world {
@@ -58,7 +41,7 @@ func newWorld(t *testing.T) *world {
 	srv := httptest.NewServer(em.Handler())
 	t.Cleanup(srv.Close)
 
-	w := &world{t: t, em: em, url: srv.URL, dir: t.TempDir(), log: &syncBuffer{}}
+	w := &world{t: t, em: em, url: srv.URL, dir: t.TempDir(), log: &testutil.Buffer{}}
 	w.write("creds/name", testUser)
 	w.write("creds/password", testPassword)
 	return w

@@ -2,7 +2,6 @@ package rotator_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 
 	"github.com/rs/zerolog"
 
@@ -41,32 +42,15 @@ type vaultWorld struct {
 	em    *emulator.Emulator
 	flURL string
 	dir   string
-	logs  *lockedBuffer
+	logs  *testutil.Buffer
 
 	mu     sync.Mutex
 	events []rotator.Event
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newVaultWorld(t *testing.T) *vaultWorld {
 	t.Helper()
-	w := &vaultWorld{t: t, srv: vaulttest.Start(t), dir: t.TempDir(), logs: &lockedBuffer{}}
+	w := &vaultWorld{t: t, srv: vaulttest.Start(t), dir: t.TempDir(), logs: &testutil.Buffer{}}
 	w.em = emulator.New(emulator.Options{Users: []emulator.User{vaultUsers["a"],
 		vaultUsers["b"]}})
 	fl := httptest.NewServer(w.em.Handler())

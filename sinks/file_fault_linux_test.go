@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/firstline-rotator/firstline-rotator/config"
 )
 
@@ -25,7 +27,7 @@ func TestFileSink_ChownRefusedKeepsOldFile(t *testing.T) {
 	s := newFile(t, config.Sink{Path: path, Owner: "4242", Group: "4242"})
 
 	var err error
-	withoutChown(t, func() { err = s.Write(context.Background(), token(testToken, 2)) })
+	testutil.WithoutChown(t, func() { err = s.Write(context.Background(), token(testToken, 2)) })
 
 	expectError(t, err, s.Name(), "set owner to uid 4242, gid 4242", "operation not permitted",
 		"needs root or CAP_CHOWN")
@@ -43,7 +45,7 @@ func TestFileSink_ReadOnlyDirectory(t *testing.T) {
 	path := func() string { return filepath.Join(dir, "token") }
 	if os.Geteuid() == 0 {
 		// Root ignores directory permissions; a read-only mount stops it.
-		dir = mountTmpfs(t, "size=64k")
+		dir = testutil.MountTmpfs(t, "size=64k")
 	} else {
 		dir = t.TempDir()
 	}
@@ -52,7 +54,7 @@ func TestFileSink_ReadOnlyDirectory(t *testing.T) {
 
 	want := "read-only"
 	if os.Geteuid() == 0 {
-		remountReadOnly(t, dir)
+		testutil.RemountReadOnly(t, dir)
 	} else {
 		want = "is the directory writable"
 		if err := os.Chmod(dir, 0o555); err != nil {
@@ -70,11 +72,11 @@ func TestFileSink_ReadOnlyDirectory(t *testing.T) {
 }
 
 func TestFileSink_FullFileSystem(t *testing.T) {
-	dir := mountTmpfs(t, "size=16k")
+	dir := testutil.MountTmpfs(t, "size=16k")
 	path := filepath.Join(dir, "token")
 	s := newFile(t, config.Sink{Path: path})
 	mustWrite(t, s, token("old-token", 1))
-	fillFileSystem(t, dir)
+	testutil.FillFileSystem(t, dir)
 
 	err := s.Write(context.Background(), token(testToken, 2))
 	expectError(t, err, s.Name(), "no space left on device", "the file system is full")

@@ -1,15 +1,15 @@
 package sinks_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 
 	"github.com/rs/zerolog"
 
@@ -23,31 +23,13 @@ import (
 // canarySecretID is the AppRole secret ID of the sink tests' Vault client.
 const canarySecretID = "CANARY-secret-id-41b9"
 
-// lockedBuffer collects log lines from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // vaultSinkEnv is a test Vault, a started client logged in by AppRole with
 // write access to secret/apps/* and kv1/apps/*, and the debug log of both
 // the client and the sinks.
 type vaultSinkEnv struct {
 	srv  *vaulttest.Server
 	deps sinks.Deps
-	logs *lockedBuffer
+	logs *testutil.Buffer
 }
 
 func newVaultSinkEnv(t *testing.T) *vaultSinkEnv {
@@ -71,7 +53,7 @@ func newVaultSinkEnv(t *testing.T) *vaultSinkEnv {
 		t.Fatal(err)
 	}
 
-	logs := &lockedBuffer{}
+	logs := &testutil.Buffer{}
 	logger := zerolog.New(logs).Level(zerolog.DebugLevel)
 	client, err := vaultx.New(config.Vault{Address: srv.URL(), Auth: config.VaultAuth{
 		Method: "approle", RoleID: "role-1", SecretIDFile: file}}, logger)

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 )
 
 func TestEmulator_LoginIssuesDocumentedToken(t *testing.T) {

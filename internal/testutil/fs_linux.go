@@ -1,6 +1,6 @@
 //go:build linux
 
-package atomicfile_test
+package testutil
 
 import (
 	"errors"
@@ -12,10 +12,10 @@ import (
 	"unsafe"
 )
 
-// mountTmpfs mounts a fresh tmpfs with the given options on a new directory
+// MountTmpfs mounts a fresh tmpfs with the given options on a new directory
 // and unmounts it when the test ends. It skips the test when mounting is
 // not permitted (not root, or no CAP_SYS_ADMIN in a container).
-func mountTmpfs(t *testing.T, options string) string {
+func MountTmpfs(t *testing.T, options string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, options); err != nil {
@@ -29,8 +29,8 @@ func mountTmpfs(t *testing.T, options string) string {
 	return dir
 }
 
-// remountReadOnly turns a tmpfs from mountTmpfs read-only.
-func remountReadOnly(t *testing.T, dir string) {
+// RemountReadOnly turns a tmpfs from MountTmpfs read-only.
+func RemountReadOnly(t *testing.T, dir string) {
 	t.Helper()
 	flags := uintptr(syscall.MS_REMOUNT | syscall.MS_RDONLY)
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", flags, ""); err != nil {
@@ -38,8 +38,8 @@ func remountReadOnly(t *testing.T, dir string) {
 	}
 }
 
-// fillFileSystem writes a file in dir until the file system is full.
-func fillFileSystem(t *testing.T, dir string) {
+// FillFileSystem writes a file in dir until the file system is full.
+func FillFileSystem(t *testing.T, dir string) {
 	t.Helper()
 	f, err := os.Create(filepath.Join(dir, "filler"))
 	if err != nil {
@@ -74,12 +74,12 @@ type capData struct {
 	effective, permitted, inheritable uint32
 }
 
-// withoutChown runs fn where chown to another user fails as the kernel
+// WithoutChown runs fn where chown to another user fails as the kernel
 // refuses it. As root, fn runs on a thread whose effective capabilities
 // lack CAP_CHOWN (capabilities belong to a thread in Linux); the thread is
 // thrown away afterwards, since its goroutine ends without unlocking it. An
 // unprivileged user lacks CAP_CHOWN already. fn must not call t.Fatal.
-func withoutChown(t *testing.T, fn func()) {
+func WithoutChown(t *testing.T, fn func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		fn()
