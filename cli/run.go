@@ -18,6 +18,7 @@ import (
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/health"
 	"github.com/firstline-rotator/firstline-rotator/metrics"
+	"github.com/firstline-rotator/firstline-rotator/proxy"
 	"github.com/firstline-rotator/firstline-rotator/rotator"
 )
 
@@ -45,12 +46,17 @@ func newRunCmd(version string) *cobra.Command {
 	return cmd
 }
 
+// proxyShutdownWait bounds how long proxies take to start or to finish
+// the requests they serve when the daemon stops.
+const proxyShutdownWait = 5 * time.Second
+
 // daemonRun is one run of the daemon across configuration reloads.
 type daemonRun struct {
 	path    string
 	version string
 	log     zerolog.Logger
 	metrics *metrics.Metrics
+	proxies *proxy.Group
 	current atomic.Pointer[instance]
 }
 
@@ -66,6 +72,7 @@ func (d *daemonRun) run(cfg *config.Config) error {
 	d.log = newLogger(os.Stderr, cfg.Log)
 	reg := metrics.NewRegistry()
 	d.metrics = metrics.New(reg)
+	d.proxies = proxy.NewGroup(d.metrics, d.log)
 
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -78,7 +85,7 @@ func (d *daemonRun) run(cfg *config.Config) error {
 
 	srv, err := d.serveHTTP(cfg, reg)
 	if err != nil {
-		d.stop(inst)
+		d.stop(inst, true)
 		return failureError(err)
 	}
 	defer srv.close()
@@ -103,7 +110,7 @@ func (d *daemonRun) loop(signals <-chan os.Signal) error {
 			}
 			d.log.Info().Str("signal", sig.String()).Msg("stopping")
 			notify("STOPPING=1")
-			return d.stop(d.current.Load())
+			return d.stop(d.current.Load(), true)
 		case err := <-d.current.Load().done:
 			notify("STOPPING=1")
 			return failureError(fmt.Errorf("rotator stopped: %w", err))
@@ -126,6 +133,18 @@ func (d *daemonRun) start(cfg *config.Config) (*instance, error) {
 		return nil, err
 	}
 
+	// Proxies switch to the new rotator before it runs, so none serves a
+	// token the old one held once the new one rotates.
+	applyCtx, applyCancel := context.WithTimeout(context.Background(), proxyShutdownWait)
+	err = d.proxies.Apply(applyCtx, cfg.Accounts, func(id string) (proxy.TokenSource, bool) {
+		return rot.TokenSource(id)
+	})
+	applyCancel()
+	if err != nil {
+		rot.Close()
+		return nil, fmt.Errorf("start proxies: %w", err)
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	rot.StartBackground(ctx)
 
@@ -135,16 +154,28 @@ func (d *daemonRun) start(cfg *config.Config) (*instance, error) {
 	return inst, nil
 }
 
-// stop ends an instance, letting its rotations in flight finish.
-func (d *daemonRun) stop(inst *instance) error {
+// stop ends an instance, letting its rotations in flight finish. A final
+// stop also closes the proxies and revokes the tokens of accounts with
+// revoke_on_shutdown; a reload does neither.
+func (d *daemonRun) stop(inst *instance, final bool) error {
 	inst.cancel()
 	err := <-inst.done
-	inst.rot.Shutdown(context.Background())
+
+	if final {
+		ctx, cancel := context.WithTimeout(context.Background(), proxyShutdownWait)
+		if perr := d.proxies.Shutdown(ctx); perr != nil {
+			d.log.Warn().Err(perr).Msg("close proxies")
+		}
+		cancel()
+		inst.rot.Shutdown(context.Background())
+	}
 	inst.rot.Close()
 	if err != nil {
 		return failureError(err)
 	}
-	d.log.Info().Msg("stopped")
+	if final {
+		d.log.Info().Msg("stopped")
+	}
 	return nil
 }
 
@@ -165,7 +196,7 @@ func (d *daemonRun) reload() {
 		d.log.Warn().Str("listen", cfg.HTTP.Listen).
 			Msg("http.listen changed; the new address takes effect at the next restart")
 	}
-	if err := d.stop(old); err != nil {
+	if err := d.stop(old, false); err != nil {
 		d.log.Error().Err(err).Msg("stop the running configuration")
 	}
 	for _, gone := range removedAccounts(old.cfg, cfg) {

@@ -92,6 +92,15 @@ func TestRun_RevokeOnShutdown(t *testing.T) {
 	})
 	token := e.readToken(filepath.Join(e.dir, "out/token"))
 
+	// A reload is not a shutdown: the token stays.
+	_ = d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the reload", func() bool {
+		return strings.Contains(d.stderr.String(), "configuration reloaded")
+	})
+	if !e.em.Valid(token) {
+		t.Fatal("a reload revoked the token")
+	}
+
 	if res := d.stop(syscall.SIGTERM); res.code != 0 {
 		t.Fatalf("run: %s", res)
 	}

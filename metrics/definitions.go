@@ -117,7 +117,8 @@ func newProxyRequests() *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace,
 		Name:      "proxy_requests_total",
-		Help:      "Requests served by the token proxy of the account, by result.",
+		Help: "Requests served by the token proxy of the account, by result: ok, " +
+			"upstream_401, upstream_error, no_token, refused or canceled.",
 	}, []string{labelAccount, labelResult})
 }
 
