@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -38,10 +37,4 @@ func newLogger(w io.Writer, l config.Log) zerolog.Logger {
 		level = zerolog.InfoLevel
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
-}
-
-// stderrLogger is the logger for commands that run before or without a
-// configuration.
-func stderrLogger() zerolog.Logger {
-	return newLogger(os.Stderr, config.Log{Level: "info", Format: "console"})
 }

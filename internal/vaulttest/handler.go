@@ -85,6 +85,7 @@ func (s *Server) preempt(r *http.Request, path string, statusPath bool) (int, er
 	s.requests[path]++
 
 	if s.sealed && !statusPath {
+		//lint:ignore ST1005 the text is Vault's own, which clients match
 		return http.StatusServiceUnavailable, errors.New(msgSealed)
 	}
 
