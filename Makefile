@@ -14,9 +14,12 @@ test: ## the test command CI runs: vet, then every test with the race detector
 	go vet ./...
 	go test -race -count=1 ./...
 
-lint: ## gofmt and vet
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, vet and staticcheck (pinned)
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	go vet ./...
+	go run $(STATICCHECK) ./...
 
 container-test: ## build the image with podman and rotate a token from it
 	scripts/container/test.sh
