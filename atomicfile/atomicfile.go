@@ -11,7 +11,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/firstline-rotator/firstline-rotator/internal/failpoint"
 )
@@ -276,4 +279,44 @@ func RemoveTemps(path string) error {
 		}
 	}
 	return nil
+}
+
+// CheckWritable reports, without writing anything, whether Write(path,
+// ..., opts) can succeed as far as can be told in advance: the directory
+// exists and this process may create files in it, and an unprivileged
+// process can give the file the owner it must have.
+func CheckWritable(path string, opts Options) error {
+	target, err := resolveTarget(path)
+	if err != nil {
+		return err
+	}
+
+	dir := filepath.Dir(target)
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		return fmt.Errorf("write %s: directory %s: %w", target, dir, err)
+	}
+
+	_, uid, gid, err := wanted(target, opts)
+	if err != nil || os.Geteuid() == 0 {
+		return err
+	}
+	chownRefused := &fs.PathError{Op: "chown", Path: target, Err: syscall.EPERM}
+	if uid >= 0 && uid != os.Geteuid() {
+		return fmt.Errorf("write %s: set owner to uid %d: %w", target, uid, chownRefused)
+	}
+	if gid >= 0 && !inGroup(gid) {
+		return fmt.Errorf("write %s: set group to gid %d: %w", target, gid, chownRefused)
+	}
+	return nil
+}
+
+func inGroup(gid int) bool {
+	if gid == os.Getegid() {
+		return true
+	}
+	groups, err := os.Getgroups()
+	if err != nil {
+		return false
+	}
+	return slices.Contains(groups, gid)
 }

@@ -11,8 +11,12 @@ import (
 )
 
 // fileSystemCases break the directory of an extra file sink, "target",
-// while the other sinks stay writable: they must not be held back, and the
-// target must be completed from the journal once the fault is gone.
+// while the other sinks stay writable. A fault the rotator can see before
+// logging in (read-only or missing directory, a directory in the way)
+// stops the rotation and keeps the live token; one it cannot (a full file
+// system, chown refused) must not hold the other sinks back, and the
+// target is completed from the journal once the fault is gone. A target
+// taken away by the fault is written again from the journal.
 func fileSystemCases() []faultCase {
 	return []faultCase{
 		{name: "fs/read-only-directory", world: worldOptions{target: "%DIR%/ro/token"},
@@ -22,7 +26,7 @@ func fileSystemCases() []faultCase {
 				return runOpts{}
 			},
 			heal:     func(t *testing.T, w *faultWorld) { remount(t, targetDir(w), "rw") },
-			wantCode: 1, wantOutput: "read-only", lagging: "target"},
+			wantCode: 1, wantOutput: "read-only", refused: true},
 		{name: "fs/full", world: worldOptions{target: "%DIR%/full/token"},
 			setup: func(t *testing.T, w *faultWorld) { mountTmpfs(t, targetDir(w), 64<<10) },
 			arm: func(t *testing.T, w *faultWorld) runOpts {
@@ -52,7 +56,7 @@ func fileSystemCases() []faultCase {
 				mkdir(t, filepath.Join(w.dir, "gone"))
 			},
 			targetTaken: true, wantCode: 1, wantOutput: "does the directory exist",
-			lagging: "target", check: checkStillLink},
+			refused: true, check: checkStillLink},
 		{name: "fs/target-is-directory", world: worldOptions{target: "%DIR%/out/dir-token"},
 			arm: func(t *testing.T, w *faultWorld) runOpts {
 				replaceWith(t, w.opts.target, func() error {
@@ -68,7 +72,7 @@ func fileSystemCases() []faultCase {
 					t.Fatal(err)
 				}
 			},
-			targetTaken: true, wantCode: 1, wantOutput: "is a directory", lagging: "target"},
+			targetTaken: true, wantCode: 1, wantOutput: "is a directory", refused: true},
 	}
 }
 

@@ -42,6 +42,9 @@ type faultCase struct {
 	// lagging names the one sink the fault breaks: the faulty run must
 	// leave it behind, say so, and still deliver to every other sink.
 	lagging string
+	// refused: the fault is visible before logging in, so the rotator
+	// must not log in at all and the last good token must stay live.
+	refused bool
 	// daemon cases run `run` instead, from no token at all.
 	daemon bool
 	// setup prepares the world before the first rotate.
@@ -110,6 +113,10 @@ func runFault(t *testing.T, w *faultWorld, c faultCase) {
 	reads := w.checkSinks("after the faulty run", lastGood, since, mayBeAbsent)
 	if c.lagging != "" {
 		checkOnlyLagging(t, w, c.lagging, reads, faulty)
+	}
+	if c.refused && (len(w.em.IssuedTokens(canaryName)) != since || !w.em.Valid(lastGood)) {
+		t.Error("the rotator logged in although a sink could not take the token, " +
+			"killing the token its consumers held")
 	}
 	if c.oldStaysValid && !w.em.Valid(lastGood) {
 		t.Error("FIRST LINE never acted, yet the last good token is dead")

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -58,8 +60,15 @@ type account struct {
 	// snap is the state after the last pass, for readiness and scheduling.
 	lease *vaultLease
 
+	// tokenDead is set while a pass runs because FIRST LINE refused the
+	// current token.
+	tokenDead atomic.Bool
+
 	snapMu sync.Mutex
 	snap   state.Account
+	// snapTime is the state file's modification time when snap was read
+	// from it.
+	snapTime time.Time
 	// flight is closed when the log-in in flight ends; nil without one.
 	flight chan struct{}
 }
@@ -92,6 +101,7 @@ func (a *account) passLocked(ctx context.Context, force bool) Result {
 	if err != nil {
 		return a.failed(res, err)
 	}
+	st = a.verifySinks(st)
 	a.setSnapshot(st)
 
 	if len(st.Lagging(a.sinkNames())) > 0 && !st.Token.Empty() {
@@ -154,6 +164,10 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result,
 		return a.failed(res, fmt.Errorf("load credentials from %s: %w", a.source.Describe(), err))
 	}
 
+	if err := a.preflight(st); err != nil {
+		return a.failed(res, err)
+	}
+
 	now := a.now()
 	recent := st.RecentLogins(now, loginWindow)
 	if len(recent) >= a.cfg.MaxLoginsPerHour {
@@ -169,6 +183,9 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result,
 	tok, err := a.obtain(ctx, creds, &st, now)
 	if err != nil {
 		a.endFlight()
+		if !consumesLogin(err) {
+			st.Logins = st.Logins[:len(st.Logins)-1]
+		}
 		st.LastAttempt, st.LastResult, st.LastError = now, resultFailure, err.Error()
 		if serr := a.store.Save(a.cfg.ID, st); serr != nil {
 			err = errors.Join(err, serr)
@@ -358,6 +375,31 @@ func (a *account) snapshot() state.Account {
 	return a.snap
 }
 
+// freshSnapshot is snapshot, first re-read from the state file when
+// another process (a `rotate` run beside the daemon) has changed it.
+func (a *account) freshSnapshot() state.Account {
+	info, err := os.Stat(a.store.Path(a.cfg.ID))
+	if err != nil {
+		return a.snapshot()
+	}
+
+	a.snapMu.Lock()
+	changed := !info.ModTime().Equal(a.snapTime)
+	a.snapMu.Unlock()
+	if !changed {
+		return a.snapshot()
+	}
+
+	st, err := a.store.Load(a.cfg.ID)
+	if err != nil || st.Generation < a.snapshot().Generation {
+		return a.snapshot()
+	}
+	a.snapMu.Lock()
+	a.snap, a.snapTime = st, info.ModTime()
+	a.snapMu.Unlock()
+	return st
+}
+
 // revoke logs the current token out. Sinks keep the dead token: there is
 // nothing better to give them, and the next start logs in again.
 func (a *account) revoke(ctx context.Context) {
@@ -392,4 +434,83 @@ func (a *account) publish(ctx context.Context, held *heldLease, st state.Account
 	if err := held.publish(ctx, j); err != nil {
 		a.log.Error().Err(err).Msg("share the new token with other replicas")
 	}
+}
+
+// consumesLogin reports whether a failed log-in counts against the login
+// budget. One that never reached FIRST LINE, or that it answered with a
+// server error or a rate limit, issued no token and is not counted, so an
+// outage cannot use up the hour's budget; wrong credentials still count,
+// so that retries cannot hammer an account into a lock-out.
+func consumesLogin(err error) bool {
+	if firstline.TokenMayHaveChanged(err) {
+		return true
+	}
+	switch firstline.KindOf(err) {
+	case firstline.KindTransport, firstline.KindServer, firstline.KindRateLimited:
+		return false
+	}
+	return true
+}
+
+// ErrSinkNotWritable reports a sink that a preflight check found could not
+// be written, while the current token was still good.
+var ErrSinkNotWritable = errors.New("sink cannot be written")
+
+// preflight checks, before logging in, that every sink can take the new
+// token. While the current token still works, a sink that cannot be
+// written stops the rotation: logging in would kill the token its
+// consumers hold and give them nothing instead. When the token is dead or
+// missing anyway, the other sinks are served and the failure is logged.
+func (a *account) preflight(st state.Account) error {
+	var failures []error
+	for _, s := range a.sinks {
+		if p, ok := s.(sinks.Preflighter); ok {
+			if err := p.Preflight(); err != nil {
+				failures = append(failures, err)
+			}
+		}
+	}
+	if len(failures) == 0 {
+		return nil
+	}
+
+	err := errors.Join(failures...)
+	alive := !st.Token.Empty() && a.now().Before(st.ExpiresAt) &&
+		st.LastResult == resultSuccess && !a.tokenDead.Load()
+	if alive {
+		return fmt.Errorf("%w, so the current token (still valid until %s) is kept: %w",
+			ErrSinkNotWritable, st.ExpiresAt.UTC().Format(time.RFC3339), err)
+	}
+	a.log.Warn().Err(err).Msg("a sink cannot be written; rotating anyway, as the current " +
+		"token is no longer valid")
+	return nil
+}
+
+// verifySinks marks as lagging the sinks recorded as holding the journal's
+// token that no longer do (a file deleted or overwritten by someone else),
+// so that this pass writes them again from the journal.
+func (a *account) verifySinks(st state.Account) state.Account {
+	if st.Token.Empty() {
+		return st
+	}
+
+	tok := sinks.Token{Account: a.cfg.ID, Value: st.Token, Generation: st.Generation}
+	for _, s := range a.sinks {
+		v, ok := s.(sinks.Verifier)
+		held := st.Sinks[s.Name()]
+		if !ok || held.Generation != st.Generation {
+			continue
+		}
+		if holds, err := v.Holds(tok); err == nil && holds {
+			continue
+		}
+
+		a.log.Warn().Str("sink", s.Name()).Uint64("generation", st.Generation).
+			Msg("the sink no longer holds the current token (changed outside the " +
+				"rotator); writing it again")
+		held.Generation = st.Generation - 1
+		held.LastError = "changed outside the rotator"
+		st.Sinks[s.Name()] = held
+	}
+	return st
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http/httptest"
 	"os"
@@ -24,13 +25,17 @@ import (
 )
 
 // The outage-window benchmarks: each iteration force-rotates one account
-// against the emulator on loopback and records two spans, both starting
-// when the API's answer arrived (firstline.Token.IssuedAt):
+// against the emulator on loopback and records these spans (p50, p99 and
+// max of each are reported in microseconds):
 //
-//   - exposure: Result.Exposure, which ends after the delivery record is
-//     saved, the figure the rotator logs and exports;
-//   - sinks: until the last sink's Write returned (the token durable in
-//     every sink), the outage consumers actually see.
+//   - exposure: Result.Exposure, from the API's answer (Token.IssuedAt)
+//     until after the delivery record is saved: the figure the rotator
+//     logs;
+//   - sinks: from the answer until the last sink's Write returned (the
+//     token durable in every sink): the outage consumers actually see;
+//   - journal: from the answer until the first sink write started, which
+//     is mostly the write-ahead journal's save;
+//   - write-<type>: how long each sink type's Write took.
 //
 // Run them with at least 1,000 rotations per case:
 //
@@ -74,8 +79,9 @@ func BenchmarkExposure(b *testing.B) {
 			samples := h.rotate(b.N)
 			b.StopTimer()
 
-			reportPercentiles(b, "exposure", samples.exposure)
-			reportPercentiles(b, "sinks", samples.sinks)
+			for _, name := range slices.Sorted(maps.Keys(samples)) {
+				reportPercentiles(b, name, samples[name])
+			}
 		})
 	}
 }
@@ -111,14 +117,17 @@ func TestExposureBenchmark_Smoke(t *testing.T) {
 			h := newExposureHarness(t, c, rotations)
 			samples := h.rotate(rotations)
 
-			if len(samples.exposure) != rotations || len(samples.sinks) != rotations {
-				t.Fatalf("got %d exposures and %d sink spans, want %d each",
-					len(samples.exposure), len(samples.sinks), rotations)
+			for name, spans := range samples {
+				if len(spans) != rotations {
+					t.Errorf("%d %s spans, want %d", len(spans), name, rotations)
+				}
 			}
 			for i := range rotations {
-				if samples.sinks[i] <= 0 || samples.exposure[i] < samples.sinks[i] {
-					t.Errorf("rotation %d: sinks span %v, exposure %v; want 0 < sinks <= exposure",
-						i, samples.sinks[i], samples.exposure[i])
+				journal, sinks, exposure := samples["journal"][i], samples["sinks"][i],
+					samples["exposure"][i]
+				if journal <= 0 || sinks <= journal || exposure < sinks {
+					t.Errorf("rotation %d: journal %v, sinks %v, exposure %v; want "+
+						"0 < journal < sinks <= exposure", i, journal, sinks, exposure)
 				}
 			}
 			h.checkDelivered()
@@ -129,20 +138,20 @@ func TestExposureBenchmark_Smoke(t *testing.T) {
 // exposureHarness is an emulator, an optional test Vault and a rotator
 // over enough accounts for a run.
 type exposureHarness struct {
-	tb       testing.TB
-	c        exposureCase
-	em       *emulator.Emulator
-	vault    *vaulttest.Server
-	dir      string
-	r        *Rotator
-	ids      []string
-	lastSink map[string]*sinkClock
+	tb     testing.TB
+	c      exposureCase
+	em     *emulator.Emulator
+	vault  *vaulttest.Server
+	dir    string
+	r      *Rotator
+	ids    []string
+	writes map[string]*writeLog
 }
 
 func newExposureHarness(tb testing.TB, c exposureCase, rotations int) *exposureHarness {
 	tb.Helper()
 	n := max(1, (rotations+exposureRotationsPerAccount-1)/exposureRotationsPerAccount)
-	h := &exposureHarness{tb: tb, c: c, dir: tb.TempDir(), lastSink: map[string]*sinkClock{}}
+	h := &exposureHarness{tb: tb, c: c, dir: tb.TempDir(), writes: map[string]*writeLog{}}
 
 	users := make([]emulator.User, n)
 	for i := range users {
@@ -194,7 +203,7 @@ func (h *exposureHarness) config(url string) *config.Config {
 }
 
 // start builds the rotator, logging at info level as the daemon does by
-// default, and puts a clock on every sink of every account.
+// default, and times every sink of every account.
 func (h *exposureHarness) start(cfg *config.Config) {
 	h.tb.Helper()
 	r, err := New(cfg, Options{Logger: zerolog.New(io.Discard).Level(zerolog.InfoLevel)})
@@ -210,11 +219,12 @@ func (h *exposureHarness) start(cfg *config.Config) {
 	}
 
 	for _, a := range r.accounts {
-		clock := &sinkClock{}
+		log := &writeLog{}
 		for i, s := range a.sinks {
-			a.sinks[i] = timedSink{Sink: s, clock: clock}
+			typ, _, _ := strings.Cut(s.Name(), ":")
+			a.sinks[i] = timedSink{Sink: s, typ: typ, log: log}
 		}
-		h.lastSink[a.cfg.ID] = clock
+		h.writes[a.cfg.ID] = log
 	}
 	h.r = r
 }
@@ -230,21 +240,16 @@ func (h *exposureHarness) write(name, content string) {
 	}
 }
 
-// exposureSamples are the two spans of each rotation.
-type exposureSamples struct {
-	exposure []time.Duration
-	sinks    []time.Duration
-}
+// exposureSamples holds each span of each rotation, by span name.
+type exposureSamples map[string][]time.Duration
 
 // rotate force-rotates n times, one account at a time in turn, and
-// returns both spans of each rotation.
+// returns the spans of each rotation.
 func (h *exposureHarness) rotate(n int) exposureSamples {
-	samples := exposureSamples{
-		exposure: make([]time.Duration, 0, n),
-		sinks:    make([]time.Duration, 0, n),
-	}
+	samples := exposureSamples{}
 	for i := range n {
 		id := h.ids[i%len(h.ids)]
+		h.writes[id].reset()
 		results, err := h.r.RotateOnce(context.Background(), []string{id}, true)
 		if err != nil {
 			h.tb.Fatalf("rotate %s: %v", id, err)
@@ -256,8 +261,13 @@ func (h *exposureHarness) rotate(n int) exposureSamples {
 		}
 
 		answered := h.r.byID[id].snapshot().IssuedAt
-		samples.exposure = append(samples.exposure, res.Exposure)
-		samples.sinks = append(samples.sinks, h.lastSink[id].last().Sub(answered))
+		log := h.writes[id]
+		samples["exposure"] = append(samples["exposure"], res.Exposure)
+		samples["sinks"] = append(samples["sinks"], log.lastEnd.Sub(answered))
+		samples["journal"] = append(samples["journal"], log.firstStart.Sub(answered))
+		for typ, took := range log.took {
+			samples["write-"+typ] = append(samples["write-"+typ], took)
+		}
 	}
 	return samples
 }
@@ -292,37 +302,45 @@ func (h *exposureHarness) checkDelivered() {
 	}
 }
 
-// sinkClock remembers when the last sink write of an account returned.
-type sinkClock struct {
-	mu sync.Mutex
-	at time.Time
+// writeLog records the sink writes of one account's rotation: when the
+// first began, when the last ended, and how long each sink type took.
+type writeLog struct {
+	mu         sync.Mutex
+	firstStart time.Time
+	lastEnd    time.Time
+	took       map[string]time.Duration
 }
 
-func (c *sinkClock) mark() {
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if now.After(c.at) {
-		c.at = now
+func (l *writeLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.firstStart, l.lastEnd, l.took = time.Time{}, time.Time{}, map[string]time.Duration{}
+}
+
+func (l *writeLog) record(typ string, started, ended time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.firstStart.IsZero() || started.Before(l.firstStart) {
+		l.firstStart = started
 	}
+	if ended.After(l.lastEnd) {
+		l.lastEnd = ended
+	}
+	l.took[typ] = ended.Sub(started)
 }
 
-func (c *sinkClock) last() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-// timedSink marks its account's clock when a write succeeds.
+// timedSink records each successful write in its account's log.
 type timedSink struct {
 	sinks.Sink
-	clock *sinkClock
+	typ string
+	log *writeLog
 }
 
 func (s timedSink) Write(ctx context.Context, tok sinks.Token) error {
+	started := time.Now()
 	err := s.Sink.Write(ctx, tok)
 	if err == nil {
-		s.clock.mark()
+		s.log.record(s.typ, started, time.Now())
 	}
 	return err
 }

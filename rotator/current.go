@@ -36,7 +36,7 @@ func (s TokenSource) Token(ctx context.Context) (secret.String, uint64, error) {
 		}
 	}
 
-	st := s.a.snapshot()
+	st := s.a.freshSnapshot()
 	if st.Token.Empty() {
 		return secret.String{}, 0, fmt.Errorf("account %s: %w", s.a.cfg.ID, ErrNoToken)
 	}

@@ -37,7 +37,7 @@ func (a *account) passWithRedelivery(ctx context.Context, force bool) Result {
 // finish logs a pass's outcome and records its metrics.
 func (a *account) finish(res Result, took time.Duration) {
 	st := a.snapshot()
-	a.rec.RotationFinished(a.cfg.ID, string(res.Outcome), took)
+	a.rec.RotationFinished(a.cfg.ID, metricResult(res), took)
 	left := a.cfg.MaxLoginsPerHour - len(st.RecentLogins(a.now(), loginWindow))
 	a.rec.LoginBudget(a.cfg.ID, left)
 
@@ -65,4 +65,17 @@ func (a *account) finish(res Result, took time.Duration) {
 		ev = ev.Time("next_run", a.nextDue(st))
 	}
 	ev.Msg("rotation pass finished")
+}
+
+// metricResult is the result label of a pass: success when it obtained or
+// delivered a token and left no sink behind, skipped when there was
+// nothing to do, failure otherwise.
+func metricResult(res Result) string {
+	switch {
+	case res.Err != nil:
+		return "failure"
+	case res.Outcome == Skipped:
+		return "skipped"
+	}
+	return "success"
 }

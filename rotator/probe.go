@@ -15,7 +15,7 @@ const driftWarning = "FIRST LINE rejected the current token: someone else obtain
 // probe checks the current token with an authenticated GET, and rotates at
 // once (within the login budget) when FIRST LINE no longer accepts it.
 func (a *account) probe(ctx context.Context) Result {
-	st := a.snapshot()
+	st := a.freshSnapshot()
 	if a.cfg.Probe == nil || st.Token.Empty() {
 		return Result{Account: a.cfg.ID, Outcome: Skipped}
 	}
@@ -30,11 +30,13 @@ func (a *account) probe(ctx context.Context) Result {
 		return Result{Account: a.cfg.ID, Outcome: Skipped}
 	}
 
-	if a.snapshot().Generation != st.Generation {
+	if a.freshSnapshot().Generation != st.Generation {
 		// A rotation replaced the token while the probe was out.
 		return Result{Account: a.cfg.ID, Outcome: Skipped}
 	}
 	a.log.Warn().Str("fingerprint", st.Token.Fingerprint()).Msg(driftWarning)
+	a.tokenDead.Store(true)
+	defer a.tokenDead.Store(false)
 	return a.pass(ctx, true)
 }
 

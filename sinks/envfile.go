@@ -66,7 +66,19 @@ type EnvFileSink struct {
 var (
 	_ Sink            = (*EnvFileSink)(nil)
 	_ LeftoverRemover = (*EnvFileSink)(nil)
+	_ Preflighter     = (*EnvFileSink)(nil)
+	_ Verifier        = (*EnvFileSink)(nil)
 )
+
+// Holds reports whether the file still holds tok.
+func (s *EnvFileSink) Holds(tok Token) (bool, error) {
+	return s.place.holds(tok)
+}
+
+// Preflight checks that the file can be written.
+func (s *EnvFileSink) Preflight() error {
+	return s.place.preflight()
+}
 
 // RemoveLeftovers deletes temporary files a killed write left behind.
 func (s *EnvFileSink) RemoveLeftovers() error {

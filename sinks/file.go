@@ -47,7 +47,19 @@ type FileSink struct {
 var (
 	_ Sink            = (*FileSink)(nil)
 	_ LeftoverRemover = (*FileSink)(nil)
+	_ Preflighter     = (*FileSink)(nil)
+	_ Verifier        = (*FileSink)(nil)
 )
+
+// Holds reports whether the file still holds tok.
+func (s *FileSink) Holds(tok Token) (bool, error) {
+	return s.place.holds(tok)
+}
+
+// Preflight checks that the file can be written.
+func (s *FileSink) Preflight() error {
+	return s.place.preflight()
+}
 
 // RemoveLeftovers deletes temporary files a killed write left behind.
 func (s *FileSink) RemoveLeftovers() error {

@@ -1,6 +1,7 @@
 package sinks
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -102,7 +103,6 @@ func (p place) write(data []byte) error {
 	return nil
 }
 
-// read returns the file's content, or nothing when it does not exist yet.
 // removeLeftovers deletes temporary files a killed write left beside the
 // file.
 func (p place) removeLeftovers() error {
@@ -112,6 +112,26 @@ func (p place) removeLeftovers() error {
 	return nil
 }
 
+// preflight checks, without writing, that a write can succeed: the
+// directory exists and is writable, and the owner the file must end with
+// is one this process may give.
+func (p place) preflight() error {
+	if err := atomicfile.CheckWritable(p.path, p.opts); err != nil {
+		return p.fail(err)
+	}
+	return nil
+}
+
+// holds reports whether the file's content includes the token.
+func (p place) holds(tok Token) (bool, error) {
+	data, err := p.read()
+	if err != nil {
+		return false, err
+	}
+	return bytes.Contains(data, []byte(tok.Value.Reveal())), nil
+}
+
+// read returns the file's content, or nothing when it does not exist yet.
 func (p place) read() ([]byte, error) {
 	data, err := os.ReadFile(p.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -136,8 +156,9 @@ func (p place) fail(err error) error {
 func hint(err error) string {
 	var pathErr *fs.PathError
 	if errors.As(err, &pathErr) && pathErr.Op == "chown" {
-		return "changing the owner needs root or CAP_CHOWN; " +
-			"run the rotator with it or remove owner and group"
+		return "changing the owner needs root or CAP_CHOWN: give the rotator CAP_CHOWN, " +
+			"or remove owner and group from the sink; an existing file keeps its owner " +
+			"when none is set, so chown it once to the rotator's user"
 	}
 
 	switch {

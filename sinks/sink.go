@@ -48,6 +48,20 @@ type LeftoverRemover interface {
 	RemoveLeftovers() error
 }
 
+// Preflighter is implemented by sinks that can tell, without writing,
+// whether a write would fail. The rotator asks before logging in, since a
+// log-in kills the token the sink's consumers hold.
+type Preflighter interface {
+	Preflight() error
+}
+
+// Verifier is implemented by sinks that can tell whether they still hold
+// a token, so that a file deleted or overwritten outside the rotator is
+// written again from the journal.
+type Verifier interface {
+	Holds(tok Token) (bool, error)
+}
+
 // Deps carries what some sink types need beyond their configuration.
 type Deps struct {
 	Logger zerolog.Logger
