@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
+
+	"github.com/mattn/go-isatty"
 
 	"github.com/rs/zerolog"
 
@@ -29,7 +32,10 @@ func loadConfig(path string) (*config.Config, error) {
 // newLogger builds the process logger on stderr from the log settings.
 func newLogger(w io.Writer, l config.Log) zerolog.Logger {
 	if l.Format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+		// Colours only on a terminal, never in a file or the journal.
+		f, isFile := w.(*os.File)
+		noColor := !isFile || !isatty.IsTerminal(f.Fd()) || os.Getenv("NO_COLOR") != ""
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: noColor}
 	}
 
 	level, err := zerolog.ParseLevel(l.Level)

@@ -36,7 +36,7 @@ accounts:
       file: {name_file: %[2]s/credentials/name, password_file: %[2]s/credentials/password}
     token_ttl: 1h
     schedule: "@every %[3]s"
-    max_logins_per_hour: 60
+    max_logins_per_hour: 3600
     sinks:
       - {type: file, path: %[2]s/tokens/support-bot.token}
       - {type: envfile, path: %[2]s/tokens/app.env, key: FIRSTLINE_TOKEN, dialect: dotenv}

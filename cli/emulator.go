@@ -28,7 +28,9 @@ func newEmulatorCmd() *cobra.Command {
 			"(POST /api/v1/auth),\nrefresh (PUT), log out, GET /api/v1/me and " +
 			"/api/v1/tickets for any valid token,\nand /api/v1/admin/employees for " +
 			"administrators. Each new token kills the\naccount's previous one, as the real " +
-			"service does. Without --users it serves the\ndemo accounts.",
+			"service does. Without --users it serves the\ndemo accounts demo-agent " +
+			"(password demo-agent-password) and demo-admin\n(password demo-admin-password). " +
+			"A --users file is a YAML list of {name, password,\nrole: agent|admin, id}.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			users := emulator.DefaultUsers()
@@ -47,6 +49,13 @@ func newEmulatorCmd() *cobra.Command {
 
 			fmt.Fprintf(cmd.OutOrStdout(), "FIRST LINE emulator on http://%s with %d user(s)\n",
 				ln.Addr(), len(users))
+			if usersFile == "" {
+				// The demo accounts' passwords are public fixtures, not secrets.
+				for _, u := range users {
+					fmt.Fprintf(cmd.OutOrStdout(), "  demo user %s (%s), password %s\n",
+						u.Name, u.Role, u.Password)
+				}
+			}
 			return serveUntilSignal(em.Handler(), ln)
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -30,6 +31,11 @@ func newStatusCmd() *cobra.Command {
 			}
 
 			now := time.Now()
+			if _, err := os.Stat(cfg.StateDir); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: state_dir %s: %v; no account has "+
+					"rotated with this configuration yet (or state_dir is not the one "+
+					"the daemon uses)\n", cfg.StateDir, err)
+			}
 			accounts, err := rotator.ReadStatus(cfg, now)
 			if err != nil {
 				return failureError(err)
@@ -58,6 +64,12 @@ func printStatus(w io.Writer, accounts []rotator.AccountStatus, now time.Time) {
 	}
 	tw.Flush()
 
+	for _, a := range accounts {
+		if a.LastError != "" {
+			fmt.Fprintf(w, "\n%s: last error: %s\n", a.Account, a.LastError)
+		}
+	}
+
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tSINK\tGENERATION\tBEHIND\tDELIVERED\tLAST ERROR")
@@ -79,7 +91,10 @@ func when(t, now time.Time) string {
 
 	d := t.Sub(now).Round(time.Second)
 	rel := "in " + d.String()
-	if d < 0 {
+	switch {
+	case d == 0:
+		rel = "now"
+	case d < 0:
 		rel = (-d).String() + " ago"
 	}
 	return t.UTC().Format(time.RFC3339) + " (" + rel + ")"

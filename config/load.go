@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,7 +35,7 @@ func Load(path string) (*Config, error) {
 
 // LoadWith is Load with explicit options.
 func LoadWith(path string, opts LoadOptions) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileutil.ReadRegular(path, fileutil.ConfigLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
+
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 
@@ -61,7 +63,7 @@ func (s FileSource) Describe() string {
 }
 
 func readSecretFile(path, what string) (secret.String, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileutil.ReadRegular(path, fileutil.SecretLimit)
 	if err != nil {
 		return secret.String{}, fmt.Errorf("read %s file: %w", what, err)
 	}

@@ -7,7 +7,6 @@ package hooks
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -46,11 +45,11 @@ func New(spec config.Hook, log zerolog.Logger) (Hook, error) {
 		spec.Type)
 }
 
-// redact replaces the token in text a hook printed, so its output can go
-// into an error safely.
+// redact returns text a hook printed, or a notice in its place when it
+// holds any piece of the token, so that it can go into an error safely.
 func redact(text string, token secret.String) string {
-	if token.Empty() {
-		return text
+	if secret.Quotes(text, token) {
+		return "[output withheld: it contains part of the token]"
 	}
-	return strings.ReplaceAll(text, token.Reveal(), secret.Redacted)
+	return text
 }

@@ -84,8 +84,23 @@ func TestExec_FailureAndTimeoutNeverShowTheToken(t *testing.T) {
 		t.Fatalf("failing hook: err %v, want exit status 3", err)
 	}
 	if strings.Contains(err.Error(), canaryToken) || !strings.Contains(err.Error(),
-		secret.Redacted) {
-		t.Errorf("the error shows the token or hides the redaction: %v", err)
+		"withheld") {
+		t.Errorf("the error shows the token or does not say output was withheld: %v", err)
+	}
+
+	// A hook that prints the token cut into lines still leaks nothing.
+	folded := newHook(t, config.Hook{Type: "exec", TokenVia: "stdin",
+		Command: []string{"/bin/sh", "-c", "fold -w 10; exit 3"}})
+	err = folded.Run(context.Background(), event())
+	if err == nil || secret.Quotes(err.Error(), secret.New(canaryToken)) {
+		t.Errorf("folded token output: err %v", err)
+	}
+
+	plain := newHook(t, config.Hook{Type: "exec",
+		Command: []string{"/bin/sh", "-c", "echo reload refused; exit 4"}})
+	if err := plain.Run(context.Background(), event()); err == nil ||
+		!strings.Contains(err.Error(), "reload refused") {
+		t.Errorf("output without the token should be shown: %v", err)
 	}
 
 	slow := newHook(t, config.Hook{Type: "exec", Timeout: config.NewDuration(

@@ -10,10 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/rs/zerolog"
@@ -63,7 +64,7 @@ func (h *webhookHook) Name() string {
 }
 
 func (h *webhookHook) Run(ctx context.Context, ev Event) error {
-	key, err := os.ReadFile(h.secretFile)
+	key, err := fileutil.ReadRegular(h.secretFile, fileutil.SecretLimit)
 	if err != nil {
 		return fmt.Errorf("read webhook secret: %w", err)
 	}

@@ -63,6 +63,8 @@ type account struct {
 	// tokenDead is set while a pass runs because FIRST LINE refused the
 	// current token.
 	tokenDead atomic.Bool
+	// windowCapped records that the renew_before cap was reported.
+	windowCapped atomic.Bool
 
 	snapMu sync.Mutex
 	snap   state.Account

@@ -151,3 +151,28 @@ func TestRotator_KeepsLiveTokenWhenASinkCannotBeWritten(t *testing.T) {
 			w.em.Stats(testUser).Logins)
 	}
 }
+
+func TestRotator_RenewBeforeLongerThanLifetimeDoesNotLoop(t *testing.T) {
+	w := newWorld(t)
+	w.write("out/.keep", "")
+	cfg := w.config(strings.Replace(oneFileSink, "token_ttl: 1h",
+		"token_ttl: 1h\n    renew_before: 50m\n    max_logins_per_hour: 60", 1))
+	r := w.rotator(cfg, nil)
+
+	for range 3 {
+		if res := once(t, r, false); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	if logins := w.em.Stats(testUser).Logins; logins != 1 {
+		t.Errorf("%d log-ins in three passes, want 1: the window must be capped", logins)
+	}
+	st := r.byID["bot"].snapshot()
+	half := st.ExpiresAt.Sub(st.IssuedAt) / 2
+	if next := r.byID["bot"].nextDue(st); !next.Equal(st.ExpiresAt.Add(-half)) {
+		t.Errorf("next run %s, want half way through the token's life", next)
+	}
+	if !strings.Contains(w.log.String(), "renewing at half the lifetime") {
+		t.Error("the cap was not reported")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,16 +151,26 @@ func (r *Rotator) RotateOnce(ctx context.Context, ids []string, force bool) ([]R
 		return nil, err
 	}
 
+	// A pass that started runs to its end even when ctx ends (a signal):
+	// abandoning a log-in in flight would lose the token it brings. Passes
+	// not started yet are not started.
+	work := context.WithoutCancel(ctx)
 	results := make([]Result, len(selected))
 	sem := make(chan struct{}, r.cfg.FirstLine.Concurrency)
 	var wg sync.WaitGroup
 	for i, a := range selected {
-		wg.Add(1)
 		sem <- struct{}{}
+		if ctx.Err() != nil {
+			results[i] = a.failed(Result{Account: a.cfg.ID},
+				fmt.Errorf("not started: %w", context.Cause(ctx)))
+			<-sem
+			continue
+		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = a.passWithRedelivery(ctx, force)
+			results[i] = a.passWithRedelivery(work, force)
 		}()
 	}
 	wg.Wait()
@@ -185,27 +196,45 @@ func (r *Rotator) select_(ids []string) ([]*account, error) {
 	return selected, nil
 }
 
+// maxReasons bounds how many problems Ready lists.
+const maxReasons = 20
+
 // Ready reports whether every account holds an unexpired token that every
-// one of its sinks has; when not, the reason names the first account that
-// is not.
+// one of its sinks has; when not, the reason lists what is wrong, one
+// line per account (at most maxReasons).
 func (r *Rotator) Ready() (bool, string) {
-	now := r.now()
+	var reasons []string
 	if r.vault != nil && !r.vault.Ready() {
-		return false, "not logged in to Vault"
+		reasons = append(reasons, "not logged in to Vault")
 	}
+	now := r.now()
 	for _, a := range r.accounts {
-		st := a.snapshot()
-		switch {
-		case st.Token.Empty():
-			return false, "account " + a.cfg.ID + ": no token yet"
-		case !now.Before(st.ExpiresAt):
-			return false, "account " + a.cfg.ID + ": token expired at " +
-				st.ExpiresAt.UTC().Format(time.RFC3339)
-		}
-		if lag := st.Lagging(a.sinkNames()); len(lag) > 0 {
-			return false, fmt.Sprintf("account %s: sinks behind generation %d: %v",
-				a.cfg.ID, st.Generation, lag)
+		if why := a.unready(now); why != "" {
+			reasons = append(reasons, "account "+a.cfg.ID+": "+why)
 		}
 	}
-	return true, "ok"
+
+	switch {
+	case len(reasons) == 0:
+		return true, "ok"
+	case len(reasons) > maxReasons:
+		more := len(reasons) - maxReasons
+		reasons = append(reasons[:maxReasons], fmt.Sprintf("and %d more", more))
+	}
+	return false, strings.Join(reasons, "\n")
+}
+
+// unready says why the account is not ready, or "".
+func (a *account) unready(now time.Time) string {
+	st := a.snapshot()
+	switch {
+	case st.Token.Empty():
+		return "no token yet"
+	case !now.Before(st.ExpiresAt):
+		return "token expired at " + st.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if lag := st.Lagging(a.sinkNames()); len(lag) > 0 {
+		return fmt.Sprintf("sinks behind generation %d: %v", st.Generation, lag)
+	}
+	return ""
 }

@@ -42,8 +42,24 @@ func (a *account) nextDue(st state.Account) time.Time {
 	return next
 }
 
+// maxWindowShare caps the renew_before window at this share of a token's
+// lifetime. A fixed renew_before longer than the lifetime FIRST LINE
+// actually granted would make every new token due at once: a log-in loop
+// that uses up the budget and then leaves the token to expire.
+const maxWindowShare = 0.5
+
 // renewAt is the start of the token's renew_before window.
 func (a *account) renewAt(st state.Account) time.Time {
 	lifetime := st.ExpiresAt.Sub(st.IssuedAt)
-	return st.ExpiresAt.Add(-a.cfg.RenewBefore.Window(lifetime))
+	window := a.cfg.RenewBefore.Window(lifetime)
+	if limit := time.Duration(float64(lifetime) * maxWindowShare); window > limit {
+		if a.windowCapped.CompareAndSwap(false, true) {
+			a.log.Warn().Str("renew_before", a.cfg.RenewBefore.String()).
+				Dur("lifetime", lifetime).
+				Msg("renew_before is longer than half the token's lifetime (FIRST LINE " +
+					"granted less than token_ttl?); renewing at half the lifetime instead")
+		}
+		window = limit
+	}
+	return st.ExpiresAt.Add(-window)
 }

@@ -110,8 +110,10 @@ func (w *wiring) account(ac config.Account) (*account, error) {
 		a.hooks = append(a.hooks, h)
 	}
 
+	// An unreadable state file fails this account's passes, with the
+	// error, but must not stop the other accounts.
 	if a.snap, err = w.store.Load(ac.ID); err != nil {
-		return nil, err
+		log.Error().Err(err).Msg("read state; this account fails until it is fixed")
 	}
 	a.recordLoaded()
 	return a, nil

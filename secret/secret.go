@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 )
 
 // Redacted is what a String prints instead of its value.
@@ -79,4 +80,28 @@ func Fingerprint(value string) string {
 
 	sum := sha256.Sum256([]byte(value))
 	return hex.EncodeToString(sum[:4])
+}
+
+// PieceLen is the length of the pieces Quotes looks for: long enough not to
+// match ordinary words, short enough to catch a secret that was cut up.
+const PieceLen = 8
+
+// Quotes reports whether text contains any PieceLen-character piece of the
+// secret, as a printed, folded or cut-up secret would. A secret shorter
+// than PieceLen is looked for whole.
+func Quotes(text string, s String) bool {
+	v := s.value
+	if v == "" {
+		return false
+	}
+	if len(v) < PieceLen {
+		return strings.Contains(text, v)
+	}
+
+	for i := 0; i+PieceLen <= len(v); i++ {
+		if strings.Contains(text, v[i:i+PieceLen]) {
+			return true
+		}
+	}
+	return false
 }

@@ -42,3 +42,24 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("Fingerprint(\"\") = %q, want none", got)
 	}
 }
+
+func TestQuotes(t *testing.T) {
+	s := New("abcdefghijklmnop")
+	cases := map[string]bool{
+		"":                   false,
+		"nothing here":       false,
+		"xx abcdefgh yy":     true,
+		"ijklmnop":           true,
+		"abcdefg":            false,
+		"abcdefghij\nklmnop": true,
+		"ABCDEFGHIJKLMNOP":   false,
+	}
+	for text, want := range cases {
+		if got := Quotes(text, s); got != want {
+			t.Errorf("Quotes(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if !Quotes("x pw1 y", New("pw1")) || Quotes("anything", New("")) {
+		t.Error("short or empty secrets are not handled")
+	}
+}

@@ -125,6 +125,16 @@ func Open(dir string) (*Store, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("open state directory %s: not a directory", dir)
 	}
+
+	// Find out now, not at the first rotation, that the directory cannot
+	// be written.
+	probe, err := os.CreateTemp(dir, ".write-check-")
+	if err != nil {
+		return nil, fmt.Errorf("open state directory %s: not writable by uid %d: %w", dir,
+			os.Geteuid(), err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	return &Store{dir: dir}, nil
 }
 

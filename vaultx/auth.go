@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
+
 	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/api/auth/approle"
 	"github.com/hashicorp/vault/api/auth/kubernetes"
@@ -66,7 +68,7 @@ func newAuthenticator(cfg config.VaultAuth, r *redactor) (authenticator, error) 
 // space around it. An empty file is an error, so that a file still being
 // provisioned is waited for.
 func readSecretFile(path, key string) (secret.String, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileutil.ReadRegular(path, fileutil.SecretLimit)
 	if err != nil {
 		return secret.String{}, fmt.Errorf("read vault.auth.%s: %w", key, err)
 	}

@@ -166,6 +166,9 @@ func (r *redactor) scrub(text string) string {
 	for _, kept := range r.values {
 		for _, v := range kept {
 			text = strings.ReplaceAll(text, v.Reveal(), secret.Redacted)
+			if secret.Quotes(text, v) {
+				return "[withheld: the text contains part of a secret]"
+			}
 		}
 	}
 	return text
