@@ -55,6 +55,10 @@ func reference(text string, lookup func(string) (string, bool)) (string, int, st
 	}
 
 	body := text[2:end]
+	if strings.Contains(body, "${") {
+		return "", end + 1, fmt.Sprintf("%q nests a reference, which is not supported; "+
+			"give a plain default", text[:end+1])
+	}
 	name, fallback, hasFallback := strings.Cut(body, ":-")
 	if !envName.MatchString(name) {
 		return "", end + 1, fmt.Sprintf("%q is not a variable reference; "+

@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,12 @@ func TestExpand(t *testing.T) {
 				t.Errorf("expand(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestExpand_nestedReferenceIsRefused(t *testing.T) {
+	_, problems := expand("${X:-${Y}}", func(string) (string, bool) { return "x", true })
+	if len(problems) != 1 || !strings.Contains(problems[0], "nests a reference") {
+		t.Errorf("problems %v, want the nested reference refused", problems)
 	}
 }

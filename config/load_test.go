@@ -31,7 +31,7 @@ var invalidFiles = map[string][]string{
 		"13: accounts[2].firstline.base_url: is not an absolute URL; write it like " +
 			"https://api.example.com",
 		`17: accounts[3].firstline.base_url: scheme "ftp" is not supported; use https`,
-		"17: accounts[3].firstline.timeout: must be more than 0s",
+		"17: accounts[3].firstline.timeout: must be at least 1s",
 	},
 	"invalid-comments-only.yaml": {
 		"the file holds no configuration; config.example.yaml shows a start",

@@ -136,7 +136,7 @@ func (k *checker) globalFirstLine(fl FirstLine) {
 	if fl.BaseURL != "" {
 		k.webURL("firstline.base_url", fl.BaseURL)
 	}
-	k.duration("firstline.timeout", fl.Timeout, 0)
+	k.duration("firstline.timeout", fl.Timeout, time.Second)
 	if !(fl.RateLimit >= 0) || math.IsInf(fl.RateLimit, 0) {
 		k.add("firstline.rate_limit", "must be 0 (no limit) or a positive number of requests "+
 			"per second")
@@ -161,7 +161,7 @@ func (k *checker) accountFirstLine(path string, fl *FirstLine, global FirstLine)
 		k.webURL(path+".base_url", fl.BaseURL)
 	}
 	if k.ownValue(path+".timeout", fl.Timeout != global.Timeout) {
-		k.duration(path+".timeout", fl.Timeout, 0)
+		k.duration(path+".timeout", fl.Timeout, time.Second)
 	}
 }
 

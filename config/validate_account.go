@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 var accountID = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
@@ -132,14 +134,42 @@ func (k *checker) rotation(path string, a *Account) {
 	}
 
 	k.oneOf(path+".method", a.Method, "a method", "login", "refresh")
-	if a.Schedule != "" {
-		if _, err := ParseSchedule(a.Schedule); err != nil {
-			k.add(path+".schedule", err.Error())
-		}
-	}
-	if a.MaxLoginsPerHour < 1 || a.MaxLoginsPerHour > 3600 {
+	budgetOK := a.MaxLoginsPerHour >= 1 && a.MaxLoginsPerHour <= 3600
+	if !budgetOK {
 		k.add(path+".max_logins_per_hour", "must be from 1 to 3600")
 	}
+	if a.Schedule == "" {
+		return
+	}
+	sched, err := ParseSchedule(a.Schedule)
+	if err != nil {
+		k.add(path+".schedule", err.Error())
+		return
+	}
+	if perHour := firingsPerHour(sched); budgetOK && perHour > a.MaxLoginsPerHour {
+		k.addf(path+".schedule", "fires about %d times an hour, more than "+
+			"max_logins_per_hour (%d) allows; fire less often or raise max_logins_per_hour",
+			perHour, a.MaxLoginsPerHour)
+	}
+}
+
+// firingsPerHour is the busiest hour's count of a schedule's firings over
+// a sample week.
+func firingsPerHour(sched cron.Schedule) int {
+	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	end := start.Add(7 * 24 * time.Hour)
+	perHour := map[time.Time]int{}
+	busiest := 0
+	for t := sched.Next(start.Add(-time.Nanosecond)); t.Before(end) && !t.IsZero(); t =
+		sched.Next(t) {
+		hour := t.Truncate(time.Hour)
+		perHour[hour]++
+		busiest = max(busiest, perHour[hour])
+		if busiest > 3600 {
+			break
+		}
+	}
+	return busiest
 }
 
 func (k *checker) lock(c *Config, path string, l Lock) {

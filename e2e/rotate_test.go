@@ -124,7 +124,7 @@ func TestRotate_ExitCodes(t *testing.T) {
 func TestRun_RotatesOnScheduleAndStopsOnSIGTERM(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(strings.Replace(basicConfig, "token_ttl: 1h",
-		"token_ttl: 1h\n    schedule: \"@every 2s\"\n    max_logins_per_hour: 60", 1))
+		"token_ttl: 1h\n    schedule: \"@every 2s\"\n    max_logins_per_hour: 3600", 1))
 	if err := os.MkdirAll(filepath.Join(e.dir, "out"), 0o755); err != nil {
 		t.Fatal(err)
 	}
