@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
-
 	"go.yaml.in/yaml/v3"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
 )
 
 // LoadOptions controls how a configuration file is read.

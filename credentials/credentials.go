@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
-
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 

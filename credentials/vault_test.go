@@ -8,12 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/credentials"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/internal/vaulttest"
 	"github.com/firstline-rotator/firstline-rotator/vaultx"
 )

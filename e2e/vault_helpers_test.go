@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/firstline-rotator/firstline-rotator/internal/vaulttest"
 )
 

@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 

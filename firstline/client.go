@@ -6,17 +6,17 @@ package firstline
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
 )
 
 // DefaultTimeout bounds each request when Options.Timeout is zero.
@@ -144,7 +144,7 @@ func httpClient(opts Options) (*http.Client, error) {
 
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.CAFile != "" {
-		pool, err := certPool(opts.CAFile)
+		pool, err := fileutil.CertPool(opts.CAFile)
 		if err != nil {
 			return nil, err
 		}
@@ -158,21 +158,4 @@ func httpClient(opts Options) (*http.Client, error) {
 
 func refuseRedirect(*http.Request, []*http.Request) error {
 	return http.ErrUseLastResponse
-}
-
-// certPool returns the system roots plus the certificates in caFile.
-func certPool(caFile string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("read CA file: %w", err)
-	}
-
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("read CA file %s: no PEM certificate in it", caFile)
-	}
-	return pool, nil
 }

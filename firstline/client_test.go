@@ -72,7 +72,7 @@ func TestNew_Options(t *testing.T) {
 			"check timeout: -1s is negative"},
 		{"missing CA file", firstline.Options{BaseURL: "https://x.cc",
 			CAFile: filepath.Join(dir, "none.pem")},
-			"read CA file: open " + filepath.Join(dir, "none.pem") +
+			"read CA file: stat " + filepath.Join(dir, "none.pem") +
 				": no such file or directory"},
 		{"CA file without PEM", firstline.Options{BaseURL: "https://x.cc", CAFile: notPEM},
 			"read CA file " + notPEM + ": no PEM certificate in it"},

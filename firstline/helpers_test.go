@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 

@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/firstline-rotator/firstline-rotator/firstline"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 )
 
 // TestClient_NewTokenKillsPrevious covers each way the client gets a new

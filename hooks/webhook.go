@@ -14,12 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
-
 	"github.com/cenkalti/backoff/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/config"
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 

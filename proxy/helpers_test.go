@@ -21,6 +21,7 @@ import (
 
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/metrics"
 	"github.com/firstline-rotator/firstline-rotator/proxy"
 	"github.com/firstline-rotator/firstline-rotator/secret"
@@ -259,29 +260,12 @@ func (r *recorder) waited() []time.Duration {
 	return slices.Clone(r.waits)
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // fixture is a proxy in front of an upstream, with its metrics and log.
 type fixture struct {
 	up  *upstream
 	src *source
 	rec *recorder
-	log *syncBuffer
+	log *testutil.Buffer
 	srv *proxy.Server
 }
 
@@ -293,7 +277,7 @@ func startProxy(t *testing.T, up *upstream, cfg config.Proxy) *fixture {
 		cfg.Listen = "127.0.0.1:0"
 	}
 	f := &fixture{up: up, src: newSource(up.newToken(t)), rec: newRecorder(),
-		log: &syncBuffer{}}
+		log: &testutil.Buffer{}}
 	srv, err := proxy.Start(proxy.Options{
 		Account: account, Config: cfg, Upstream: up.srv.URL, Source: f.src,
 		Metrics: f.rec, Logger: zerolog.New(f.log).Level(zerolog.DebugLevel),

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 
@@ -179,7 +178,7 @@ func discard(resp *http.Response) {
 func upstreamTransport(opts Options) (*http.Transport, error) {
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.CAFile != "" {
-		pool, err := certPool(opts.CAFile)
+		pool, err := fileutil.CertPool(opts.CAFile)
 		if err != nil {
 			return nil, err
 		}
@@ -194,21 +193,4 @@ func upstreamTransport(opts Options) (*http.Transport, error) {
 	}
 	transport.MaxIdleConnsPerHost = min(maxConnections(opts.Config), 64)
 	return transport, nil
-}
-
-// certPool returns the system roots plus the certificates in caFile.
-func certPool(caFile string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("read ca_file: %w", err)
-	}
-
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("read ca_file %s: no PEM certificate in it", caFile)
-	}
-	return pool, nil
 }

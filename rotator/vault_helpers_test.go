@@ -13,12 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/internal/vaulttest"
 	"github.com/firstline-rotator/firstline-rotator/rotator"
 )

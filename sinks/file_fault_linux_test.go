@@ -11,9 +11,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/firstline-rotator/firstline-rotator/config"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 )
 
 // TestFileSink_ChownRefusedKeepsOldFile makes the kernel refuse the chown

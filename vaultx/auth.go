@@ -8,13 +8,12 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
-
 	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/api/auth/approle"
 	"github.com/hashicorp/vault/api/auth/kubernetes"
 
 	"github.com/firstline-rotator/firstline-rotator/config"
+	"github.com/firstline-rotator/firstline-rotator/internal/fileutil"
 	"github.com/firstline-rotator/firstline-rotator/secret"
 )
 

@@ -1,7 +1,6 @@
 package vaultx_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/config"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/internal/vaulttest"
 	"github.com/firstline-rotator/firstline-rotator/vaultx"
 )
@@ -98,20 +98,7 @@ func (f *fakeClock) pending() []time.Time {
 
 // logBuffer collects zerolog JSON lines from several goroutines.
 type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	testutil.Buffer
 }
 
 // count returns how many lines have the level and a message containing

@@ -18,6 +18,7 @@ import (
 
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 	"github.com/firstline-rotator/firstline-rotator/proxy"
 	"github.com/firstline-rotator/firstline-rotator/rotator"
 )
@@ -81,7 +82,7 @@ type harness struct {
 	dir   string
 	rot   *rotator.Rotator
 	skew  atomic.Int64
-	log   *syncBuffer
+	log   *testutil.Buffer
 	hooks hookCounter
 	proxy *proxy.Server
 	rec   retryCounter
@@ -110,7 +111,7 @@ func measure(tb testing.TB, mode Mode, run Run) Tally {
 
 func newHarness(tb testing.TB, mode Mode) *harness {
 	tb.Helper()
-	h := &harness{tb: tb, mode: mode, dir: tb.TempDir(), log: &syncBuffer{},
+	h := &harness{tb: tb, mode: mode, dir: tb.TempDir(), log: &testutil.Buffer{},
 		em: emulator.New(emulator.Options{Users: []emulator.User{
 			{Name: user, Password: password}}})}
 	srv := httptest.NewServer(h.em.Handler())

@@ -1,7 +1,6 @@
 package consumers
 
 import (
-	"bytes"
 	"os"
 	"os/signal"
 	"sync"
@@ -75,20 +74,3 @@ func (c *retryCounter) ProxyRetry(string)             { c.retries.Add(1) }
 func (*retryCounter) ProxyRequest(string, string)     {}
 func (*retryCounter) ProxyWait(string, time.Duration) {}
 func (c *retryCounter) count() int                    { return int(c.retries.Load()) }
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -5,6 +5,7 @@
 package fileutil
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -63,4 +64,22 @@ func kind(m os.FileMode) string {
 		return "a socket"
 	}
 	return m.Type().String()
+}
+
+// CertPool returns the system's trusted roots plus the PEM certificates in
+// caFile, for clients configured with an extra CA bundle.
+func CertPool(caFile string) (*x509.CertPool, error) {
+	pem, err := ReadRegular(caFile, ConfigLimit)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("read CA file %s: no PEM certificate in it", caFile)
+	}
+	return pool, nil
 }
