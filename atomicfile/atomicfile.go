@@ -12,12 +12,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/firstline-rotator/firstline-rotator/internal/failpoint"
 )
+
+// tempMarker separates a temporary file's target name from its random
+// suffix: ".<target>.tmp-<random>".
+const tempMarker = ".tmp-"
 
 // DefaultMode is the mode of a new file when none is asked for.
 const DefaultMode fs.FileMode = 0o600
@@ -185,7 +191,7 @@ func createTemp(dir, base string) (*os.File, error) {
 			return nil, fmt.Errorf("make temporary name: %w", err)
 		}
 
-		name := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(suffix[:]))
+		name := filepath.Join(dir, "."+base+tempMarker+hex.EncodeToString(suffix[:]))
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -259,26 +265,60 @@ func SyncDir(dir string) error {
 	return d.Sync()
 }
 
-// RemoveTemps deletes the temporary files that Write leaves beside path
-// when the process dies between creating and renaming them. Call it only
-// while no other Write to path can be in flight.
+// leftovers indexes, per directory, the temporary files found there the
+// first time RemoveTemps looked: they can only be left by an earlier
+// process killed mid-write, since Write removes its own on every error. One
+// scan per directory keeps RemoveTemps cheap for thousands of files that
+// share a directory.
+var leftovers = struct {
+	sync.Mutex
+	byDir map[string]map[string][]string // dir -> target base -> temp names
+}{byDir: map[string]map[string][]string{}}
+
+// RemoveTemps deletes the temporary files that a process killed between
+// creating and renaming them left beside path. Call it only while no other
+// Write to path can be in flight.
 func RemoveTemps(path string) error {
 	target, err := resolveTarget(path)
 	if err != nil {
 		return err
 	}
+	dir, base := filepath.Dir(target), filepath.Base(target)
 
-	pattern := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
-	leftovers, err := filepath.Glob(pattern)
-	if err != nil {
-		return fmt.Errorf("find temporary files of %s: %w", target, err)
+	leftovers.Lock()
+	byBase, scanned := leftovers.byDir[dir]
+	if !scanned {
+		byBase = scanTemps(dir)
+		leftovers.byDir[dir] = byBase
 	}
-	for _, name := range leftovers {
-		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	names := byBase[base]
+	delete(byBase, base)
+	leftovers.Unlock()
+
+	for _, name := range names {
+		err := os.Remove(filepath.Join(dir, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove temporary file: %w", err)
 		}
 	}
 	return nil
+}
+
+// scanTemps lists dir's temporary files by the base name of their target.
+func scanTemps(dir string) map[string][]string {
+	byBase := map[string][]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return byBase
+	}
+	for _, e := range entries {
+		name := e.Name()
+		i := strings.LastIndex(name, tempMarker)
+		if strings.HasPrefix(name, ".") && i > 1 {
+			byBase[name[1:i]] = append(byBase[name[1:i]], name)
+		}
+	}
+	return byBase
 }
 
 // CheckWritable reports, without writing anything, whether Write(path,

@@ -11,9 +11,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/firstline-rotator/firstline-rotator/atomicfile"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 )
 
 func ptr[T any](v T) *T { return &v }

@@ -32,9 +32,10 @@ func newRotationDuration() *prometheus.HistogramVec {
 		Namespace: Namespace,
 		Name:      "rotation_duration_seconds",
 		Help: "Time from the start of a rotation to the last sink holding " +
-			"the new token, by account and result.",
+			"the new token, by result, over all accounts (a histogram per " +
+			"account would cost 15 series each).",
 		Buckets: rotationBuckets,
-	}, []string{labelAccount, labelResult})
+	}, []string{labelResult})
 }
 
 func newTokenExpiry() *prometheus.GaugeVec {

@@ -129,7 +129,7 @@ func (m *Metrics) RotationFinished(account, result string, d time.Duration) {
 	}
 
 	m.rotations.WithLabelValues(account, result).Inc()
-	m.rotationDuration.WithLabelValues(account, result).Observe(d.Seconds())
+	m.rotationDuration.WithLabelValues(result).Observe(d.Seconds())
 }
 
 // TokenExpiry records when the account's current token expires. The zero

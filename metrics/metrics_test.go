@@ -124,7 +124,7 @@ func TestMetrics_RecordedValues(t *testing.T) {
 		{"firstline_rotator_rotations_total",
 			map[string]string{"account": "support", "result": "success"}, 1},
 		{"firstline_rotator_rotation_duration_seconds",
-			map[string]string{"account": "support", "result": "success"}, 1},
+			map[string]string{"result": "success"}, 1},
 		{"firstline_rotator_token_expiry_timestamp_seconds", account, 1_700_000_000},
 		{"firstline_rotator_sink_delivered_generation", sink, 7},
 		{"firstline_rotator_sink_delivered_timestamp_seconds", sink, 1_700_000_000},

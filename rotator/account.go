@@ -221,7 +221,7 @@ func (a *account) rotate(ctx context.Context, st state.Account, res Result,
 		res.Outcome = Rotated
 	}
 	if lag := st.Lagging(a.sinkNames()); len(lag) == 0 {
-		res.Exposure = a.now().Sub(tok.IssuedAt)
+		res.Exposure = a.lastDelivery(st).Sub(tok.IssuedAt)
 		a.emit(st, previous, res.Exposure)
 	}
 	st = a.runHooks(ctx, st)
@@ -515,4 +515,15 @@ func (a *account) verifySinks(st state.Account) state.Account {
 		st.Sinks[s.Name()] = held
 	}
 	return st
+}
+
+// lastDelivery is when the last of the sinks became durable.
+func (a *account) lastDelivery(st state.Account) time.Time {
+	var last time.Time
+	for _, name := range a.sinkNames() {
+		if at := st.Sinks[name].DeliveredAt; at.After(last) {
+			last = at
+		}
+	}
+	return last
 }

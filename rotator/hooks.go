@@ -15,6 +15,12 @@ func (a *account) runHooks(ctx context.Context, st state.Account) state.Account 
 		len(st.Lagging(a.sinkNames())) > 0 {
 		return st
 	}
+	if len(a.hooks) == 0 {
+		// Nothing to run, nothing worth a durable save: a hook added later
+		// runs once for the then current generation.
+		st.HooksGeneration = st.Generation
+		return st
+	}
 
 	ev := hooks.Event{Account: a.cfg.ID, Generation: st.Generation, Token: st.Token,
 		ExpiresAt: st.ExpiresAt}

@@ -107,7 +107,9 @@ func NewEnvFile(spec config.Sink, deps Deps) (*EnvFileSink, error) {
 			name, spec.Dialect)
 	}
 
-	log := deps.Logger.With().Str("component", "sink").Str("sink", name).Logger()
+	// The sink's fields go on each event rather than into a child logger,
+	// which costs its buffer per sink for the life of the process.
+	log := deps.Logger
 	return &EnvFileSink{name: name, place: p, key: spec.Key, dialect: d, log: log}, nil
 }
 
@@ -143,7 +145,8 @@ func (s *EnvFileSink) Write(ctx context.Context, tok Token) error {
 	if err := s.place.write(updated); err != nil {
 		return redact(err, tok)
 	}
-	s.log.Debug().Uint64("generation", tok.Generation).
+	s.log.Debug().Str("component", "sink").Str("sink", s.name).
+		Uint64("generation", tok.Generation).
 		Str("fingerprint", tok.Value.Fingerprint()).Msg("env file written")
 	return nil
 }

@@ -90,7 +90,9 @@ func NewFile(spec config.Sink, deps Deps) (*FileSink, error) {
 		return nil, err
 	}
 
-	log := deps.Logger.With().Str("component", "sink").Str("sink", name).Logger()
+	// The sink's fields go on each event rather than into a child logger,
+	// which costs its buffer per sink for the life of the process.
+	log := deps.Logger
 	return &FileSink{name: name, place: p, render: render, log: log}, nil
 }
 
@@ -113,7 +115,8 @@ func (s *FileSink) Write(ctx context.Context, tok Token) error {
 	if err := s.place.write(data); err != nil {
 		return redact(err, tok)
 	}
-	s.log.Debug().Uint64("generation", tok.Generation).
+	s.log.Debug().Str("component", "sink").Str("sink", s.name).
+		Uint64("generation", tok.Generation).
 		Str("fingerprint", tok.Value.Fingerprint()).Msg("file written")
 	return nil
 }
