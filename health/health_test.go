@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/health"
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 )
 
 func start(t *testing.T, reg prometheus.Gatherer, ready func() (bool, string),
