@@ -21,5 +21,8 @@ lint: ## gofmt, vet and staticcheck (pinned)
 	go vet ./...
 	go run $(STATICCHECK) ./...
 
+bench: build ## every whole-process benchmark figure (about 15 minutes; see BENCHMARKS.md)
+	go run ./bench all
+
 container-test: ## build the image with podman and rotate a token from it
 	scripts/container/test.sh
