@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
 )
 
 // The smoke test: every scenario at a tiny size, checking what each one
@@ -20,22 +21,15 @@ import (
 var rotatorBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "firstline-bench-test-")
+	built, cleanup, err := testutil.BuildBinary()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "create build directory:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-
-	rotatorBinary = filepath.Join(dir, "firstline-rotator")
-	build := exec.Command("go", "build", "-o", rotatorBinary, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build firstline-rotator:", err)
-		os.Exit(1)
-	}
+	rotatorBinary = built
 
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/firstline-rotator/firstline-rotator/firstline/emulator"
 )
 
@@ -21,22 +23,15 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "firstline-rotator-e2e-")
+	built, cleanup, err := testutil.BuildBinary()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "create build directory:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-
-	binary = filepath.Join(dir, "firstline-rotator")
-	build := exec.Command("go", "build", "-o", binary, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build firstline-rotator:", err)
-		os.Exit(1)
-	}
+	binary = built
 
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
