@@ -64,13 +64,7 @@ func newEnv(t *testing.T) *env {
 		"creds/name": canaryName, "creds/password": canaryPassword,
 		"creds2/name": "second-agent", "creds2/password": "Pw-second-8a7d",
 	} {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(value+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFile(t, dir, name, value+"\n")
 	}
 	return &env{t: t, em: em, url: srv.URL, dir: dir, config: filepath.Join(dir, "config.yaml")}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firstline-rotator/firstline-rotator/internal/testutil"
+
 	"github.com/rs/zerolog"
 
 	"github.com/firstline-rotator/firstline-rotator/atomicfile"
@@ -231,13 +233,7 @@ func (h *exposureHarness) start(cfg *config.Config) {
 
 func (h *exposureHarness) write(name, content string) {
 	h.tb.Helper()
-	path := filepath.Join(h.dir, name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		h.tb.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		h.tb.Fatal(err)
-	}
+	testutil.WriteFile(h.tb, h.dir, name, content)
 }
 
 // exposureSamples holds each span of each rotation, by span name.

@@ -48,13 +48,7 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) write(name, content string) {
 	w.t.Helper()
-	path := filepath.Join(w.dir, name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		w.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		w.t.Fatal(err)
-	}
+	testutil.WriteFile(w.t, w.dir, name, content)
 }
 
 // config parses an account block (indented under accounts:) into a

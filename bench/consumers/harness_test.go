@@ -138,13 +138,7 @@ func newHarness(tb testing.TB, mode Mode) *harness {
 
 func (h *harness) write(name, content string) {
 	h.tb.Helper()
-	path := filepath.Join(h.dir, name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		h.tb.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		h.tb.Fatal(err)
-	}
+	testutil.WriteFile(h.tb, h.dir, name, content)
 }
 
 // config builds the account for the mode: a proxy, or a file sink with or
