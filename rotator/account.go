@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 
-	"github.com/firstline-rotator/firstline-rotator/atomicfile"
 	"github.com/firstline-rotator/firstline-rotator/config"
 	"github.com/firstline-rotator/firstline-rotator/credentials"
 	"github.com/firstline-rotator/firstline-rotator/firstline"
@@ -314,23 +312,6 @@ func (a *account) failed(res Result, err error) Result {
 	return res
 }
 
-// removeLeftovers deletes temporary files that a process killed mid-write
-// left beside the sinks and the state file. The account's lock is held, so
-// no write of them is in flight.
-func (a *account) removeLeftovers() {
-	if err := atomicfile.RemoveTemps(a.store.Path(a.cfg.ID)); err != nil {
-		a.log.Warn().Err(err).Msg("remove leftover temporary state files")
-	}
-	for _, s := range a.sinks {
-		if r, ok := s.(sinks.LeftoverRemover); ok {
-			if err := r.RemoveLeftovers(); err != nil {
-				a.log.Warn().Err(err).Str("sink", s.Name()).
-					Msg("remove leftover temporary files")
-			}
-		}
-	}
-}
-
 // described fills a result from the state after the pass.
 func (a *account) described(res Result, st state.Account) Result {
 	res.Generation = st.Generation
@@ -360,46 +341,6 @@ func (a *account) sinkNames() []string {
 		names[i] = s.Name()
 	}
 	return names
-}
-
-// setSnapshot publishes a copy of st: passes keep changing their own copy
-// while readiness, status and the proxy read the snapshot.
-func (a *account) setSnapshot(st state.Account) {
-	st = st.Clone()
-	a.snapMu.Lock()
-	a.snap = st
-	a.snapMu.Unlock()
-}
-
-func (a *account) snapshot() state.Account {
-	a.snapMu.Lock()
-	defer a.snapMu.Unlock()
-	return a.snap
-}
-
-// freshSnapshot is snapshot, first re-read from the state file when
-// another process (a `rotate` run beside the daemon) has changed it.
-func (a *account) freshSnapshot() state.Account {
-	info, err := os.Stat(a.store.Path(a.cfg.ID))
-	if err != nil {
-		return a.snapshot()
-	}
-
-	a.snapMu.Lock()
-	changed := !info.ModTime().Equal(a.snapTime)
-	a.snapMu.Unlock()
-	if !changed {
-		return a.snapshot()
-	}
-
-	st, err := a.store.Load(a.cfg.ID)
-	if err != nil || st.Generation < a.snapshot().Generation {
-		return a.snapshot()
-	}
-	a.snapMu.Lock()
-	a.snap, a.snapTime = st, info.ModTime()
-	a.snapMu.Unlock()
-	return st
 }
 
 // revoke logs the current token out. Sinks keep the dead token: there is
@@ -452,69 +393,6 @@ func consumesLogin(err error) bool {
 		return false
 	}
 	return true
-}
-
-// ErrSinkNotWritable reports a sink that a preflight check found could not
-// be written, while the current token was still good.
-var ErrSinkNotWritable = errors.New("sink cannot be written")
-
-// preflight checks, before logging in, that every sink can take the new
-// token. While the current token still works, a sink that cannot be
-// written stops the rotation: logging in would kill the token its
-// consumers hold and give them nothing instead. When the token is dead or
-// missing anyway, the other sinks are served and the failure is logged.
-func (a *account) preflight(st state.Account) error {
-	var failures []error
-	for _, s := range a.sinks {
-		if p, ok := s.(sinks.Preflighter); ok {
-			if err := p.Preflight(); err != nil {
-				failures = append(failures, err)
-			}
-		}
-	}
-	if len(failures) == 0 {
-		return nil
-	}
-
-	err := errors.Join(failures...)
-	alive := !st.Token.Empty() && a.now().Before(st.ExpiresAt) &&
-		st.LastResult == resultSuccess && !a.tokenDead.Load()
-	if alive {
-		return fmt.Errorf("%w, so the current token (still valid until %s) is kept: %w",
-			ErrSinkNotWritable, st.ExpiresAt.UTC().Format(time.RFC3339), err)
-	}
-	a.log.Warn().Err(err).Msg("a sink cannot be written; rotating anyway, as the current " +
-		"token is no longer valid")
-	return nil
-}
-
-// verifySinks marks as lagging the sinks recorded as holding the journal's
-// token that no longer do (a file deleted or overwritten by someone else),
-// so that this pass writes them again from the journal.
-func (a *account) verifySinks(st state.Account) state.Account {
-	if st.Token.Empty() {
-		return st
-	}
-
-	tok := sinks.Token{Account: a.cfg.ID, Value: st.Token, Generation: st.Generation}
-	for _, s := range a.sinks {
-		v, ok := s.(sinks.Verifier)
-		held := st.Sinks[s.Name()]
-		if !ok || held.Generation != st.Generation {
-			continue
-		}
-		if holds, err := v.Holds(tok); err == nil && holds {
-			continue
-		}
-
-		a.log.Warn().Str("sink", s.Name()).Uint64("generation", st.Generation).
-			Msg("the sink no longer holds the current token (changed outside the " +
-				"rotator); writing it again")
-		held.Generation = st.Generation - 1
-		held.LastError = "changed outside the rotator"
-		st.Sinks[s.Name()] = held
-	}
-	return st
 }
 
 // lastDelivery is when the last of the sinks became durable.
