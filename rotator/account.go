@@ -63,6 +63,9 @@ type account struct {
 	tokenDead atomic.Bool
 	// windowCapped records that the renew_before cap was reported.
 	windowCapped atomic.Bool
+	// stateChecked is when freshSnapshot last looked at the state file,
+	// in Unix nanoseconds.
+	stateChecked atomic.Int64
 
 	snapMu sync.Mutex
 	snap   state.Account

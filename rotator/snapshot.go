@@ -2,6 +2,7 @@ package rotator
 
 import (
 	"os"
+	"time"
 
 	"github.com/firstline-rotator/firstline-rotator/state"
 )
@@ -21,9 +22,19 @@ func (a *account) snapshot() state.Account {
 	return a.snap
 }
 
+// freshCheckEvery bounds how often freshSnapshot looks at the state file:
+// the proxy asks on every request.
+const freshCheckEvery = 200 * time.Millisecond
+
 // freshSnapshot is snapshot, first re-read from the state file when
 // another process (a `rotate` run beside the daemon) has changed it.
 func (a *account) freshSnapshot() state.Account {
+	now := time.Now().UnixNano()
+	if last := a.stateChecked.Load(); now-last < int64(freshCheckEvery) {
+		return a.snapshot()
+	}
+	a.stateChecked.Store(now)
+
 	info, err := os.Stat(a.store.Path(a.cfg.ID))
 	if err != nil {
 		return a.snapshot()
